@@ -1,0 +1,83 @@
+/*
+ * libhsync/error.c -- hs_strerror(), one text for every code.
+ */
+#include <stddef.h>
+
+#include <libdnssec/error.h>
+#include <libknot/error.h>
+
+#include "libhsync/error.h"
+
+static const char *const texts[] = {
+	[HS_EINVAL - HS_ERROR_MIN]          = "invalid argument",
+	[HS_ENOMEM - HS_ERROR_MIN]          = "out of memory",
+	[HS_ESPACE - HS_ERROR_MIN]          = "output buffer too small",
+	[HS_ETRUNC - HS_ERROR_MIN]          = "data ends too early (truncated)",
+	[HS_ETRAIL - HS_ERROR_MIN]          = "trailing bytes after the data",
+	[HS_ESYNTAX - HS_ERROR_MIN]         = "syntax error",
+	[HS_ERANGE - HS_ERROR_MIN]          = "number out of range",
+	[HS_ENAME - HS_ERROR_MIN]           = "bad domain name",
+	[HS_EIO - HS_ERROR_MIN]             = "read or write failed",
+	[HS_ENOTFOUND - HS_ERROR_MIN]       = "not found",
+	[HS_EEXIST - HS_ERROR_MIN]          = "already exists",
+	[HS_EMSG - HS_ERROR_MIN]            = "malformed DNS message",
+	[HS_ECONF - HS_ERROR_MIN]           = "configuration error",
+
+	[HS_EHSYNC_STATE - HS_ERROR_MIN]    = "bad HSYNC State (ON, OFF, or 128-255)",
+	[HS_EHSYNC_NSMGMT - HS_ERROR_MIN]   = "bad HSYNC NSmgmt (OWNER, AGENT, or 128-255)",
+	[HS_EHSYNC_SIGN - HS_ERROR_MIN]     = "bad HSYNC Sign (SIGN, NOSIGN, or 128-255)",
+	[HS_EHSYNC_IDENTITY - HS_ERROR_MIN] = "bad HSYNC Identity (domain name)",
+	[HS_EHSYNC_UPSTREAM - HS_ERROR_MIN] = "bad HSYNC Upstream (domain name)",
+	[HS_EHSYNC_MIXED - HS_ERROR_MIN]    = "HSYNC RRset mixes NSmgmt values",
+	[HS_EHSYNC_DUPID - HS_ERROR_MIN]    = "HSYNC RRset names one identity twice",
+
+	[HS_EDSYNC_TYPE - HS_ERROR_MIN]     = "bad DSYNC RRtype",
+	[HS_EDSYNC_SCHEME - HS_ERROR_MIN]   = "bad DSYNC Scheme (NOTIFY, UPDATE, or 1-255)",
+	[HS_EDSYNC_PORT - HS_ERROR_MIN]     = "bad DSYNC Port (0-65535)",
+	[HS_EDSYNC_TARGET - HS_ERROR_MIN]   = "bad DSYNC Target (domain name)",
+
+	[HS_EOPT_LEN - HS_ERROR_MIN]        = "EDNS option has the wrong length",
+	[HS_EKS_STATE - HS_ERROR_MIN]       = "unknown KeyState KEY-STATE",
+	[HS_EKS_DATA - HS_ERROR_MIN]        = "bad KeyState KEY-DATA",
+	[HS_EPS_OP - HS_ERROR_MIN]          = "unknown Provider-Sync OPERATION",
+	[HS_EPS_TRANSPORT - HS_ERROR_MIN]   = "Provider-Sync TRANSPORT lacks the mandatory DNS bit",
+	[HS_EPS_SYNC - HS_ERROR_MIN]        = "bad Provider-Sync SYNCHRONIZATION flags",
+	[HS_EPS_RESERVED - HS_ERROR_MIN]    = "Provider-Sync reserved byte is not zero",
+
+	[HS_EKEYFILE - HS_ERROR_MIN]        = "malformed key file",
+	[HS_EKEYALG - HS_ERROR_MIN]         = "unsupported key algorithm",
+	[HS_EKEYMISMATCH - HS_ERROR_MIN]    = "public and private key do not match",
+	[HS_EKEYPRIVATE - HS_ERROR_MIN]     = "private key needed",
+	[HS_EDIGEST - HS_ERROR_MIN]         = "unsupported digest type",
+
+	[HS_ESIG0_NONE - HS_ERROR_MIN]      = "no SIG(0) record",
+	[HS_ESIG0_NOTLAST - HS_ERROR_MIN]   = "SIG(0) is not the last additional record",
+	[HS_ESIG0_MULTI - HS_ERROR_MIN]     = "more than one SIG(0) record",
+	[HS_ESIG0_TSIG - HS_ERROR_MIN]      = "TSIG and SIG(0) in one message",
+	[HS_ESIG0_ALG - HS_ERROR_MIN]       = "unknown SIG(0) algorithm",
+	[HS_ESIG0_SIGNER - HS_ERROR_MIN]    = "SIG(0) signer is not the key's owner",
+	[HS_ESIG0_KEYTAG - HS_ERROR_MIN]    = "SIG(0) key tag or algorithm does not match the key",
+	[HS_ESIG0_BADSIG - HS_ERROR_MIN]    = "SIG(0) signature does not verify",
+	[HS_ESIG0_EARLY - HS_ERROR_MIN]     = "SIG(0) not yet valid (inception in the future)",
+	[HS_ESIG0_EXPIRED - HS_ERROR_MIN]   = "SIG(0) expired",
+	[HS_ESIG0_FORMAT - HS_ERROR_MIN]    = "malformed SIG(0) record",
+	[HS_ESIG0_REQUEST - HS_ERROR_MIN]   = "signed response does not cover this request",
+
+	[HS_ETSIG_FILE - HS_ERROR_MIN]      = "malformed TSIG key file",
+	[HS_ETSIG_ALG - HS_ERROR_MIN]       = "unsupported TSIG algorithm",
+};
+
+const char *hs_strerror(int code)
+{
+	if (code == HS_EOK) {
+		return "OK";
+	}
+	if (code >= HS_ERROR_MIN && code < HS_ERROR_MAX) {
+		const char *t = texts[code - HS_ERROR_MIN];
+		return t != NULL ? t : "unknown hsync error";
+	}
+	if (code >= DNSSEC_ERROR_MIN && code <= DNSSEC_ERROR_MAX) {
+		return dnssec_strerror(code);
+	}
+	return knot_strerror(code);
+}

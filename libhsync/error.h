@@ -1,0 +1,85 @@
+/*
+ * libhsync/error.h -- error codes of libhsync and common.
+ *
+ * Every function in libhsync/ and common/ returns 0 (HS_EOK) or a negative
+ * code: one of ours below, or one of libknot's or libdnssec's, passed on as
+ * it came. hs_strerror() explains every one of them.
+ */
+#ifndef HS_ERROR_H
+#define HS_ERROR_H
+
+enum {
+	HS_EOK = 0,
+	HS_ERROR_MIN = -3000,
+
+	/* generic */
+	HS_EINVAL = HS_ERROR_MIN,  /* invalid argument */
+	HS_ENOMEM,
+	HS_ESPACE,      /* output buffer too small */
+	HS_ETRUNC,      /* input ends too early */
+	HS_ETRAIL,      /* bytes left after the data */
+	HS_ESYNTAX,     /* syntax error in text */
+	HS_ERANGE,      /* number out of range */
+	HS_ENAME,       /* bad domain name */
+	HS_EIO,         /* read or write failed */
+	HS_ENOTFOUND,
+	HS_EEXIST,
+	HS_EMSG,        /* malformed DNS message */
+	HS_ECONF,       /* configuration error */
+
+	/* HSYNC RDATA and RRset */
+	HS_EHSYNC_STATE,
+	HS_EHSYNC_NSMGMT,
+	HS_EHSYNC_SIGN,
+	HS_EHSYNC_IDENTITY,
+	HS_EHSYNC_UPSTREAM,
+	HS_EHSYNC_MIXED,   /* NSmgmt differs within the RRset */
+	HS_EHSYNC_DUPID,   /* one identity named twice */
+
+	/* DSYNC RDATA */
+	HS_EDSYNC_TYPE,
+	HS_EDSYNC_SCHEME,
+	HS_EDSYNC_PORT,
+	HS_EDSYNC_TARGET,
+
+	/* EDNS options */
+	HS_EOPT_LEN,
+	HS_EKS_STATE,
+	HS_EKS_DATA,
+	HS_EPS_OP,
+	HS_EPS_TRANSPORT,
+	HS_EPS_SYNC,
+	HS_EPS_RESERVED,
+
+	/* keys */
+	HS_EKEYFILE,
+	HS_EKEYALG,
+	HS_EKEYMISMATCH,
+	HS_EKEYPRIVATE,    /* the operation needs the private key */
+	HS_EDIGEST,
+
+	/* SIG(0) */
+	HS_ESIG0_NONE,
+	HS_ESIG0_NOTLAST,
+	HS_ESIG0_MULTI,
+	HS_ESIG0_TSIG,
+	HS_ESIG0_ALG,
+	HS_ESIG0_SIGNER,
+	HS_ESIG0_KEYTAG,
+	HS_ESIG0_BADSIG,
+	HS_ESIG0_EARLY,
+	HS_ESIG0_EXPIRED,
+	HS_ESIG0_FORMAT,
+	HS_ESIG0_REQUEST,  /* response does not cover that request */
+
+	/* TSIG */
+	HS_ETSIG_FILE,
+	HS_ETSIG_ALG,
+
+	HS_ERROR_MAX
+};
+
+/* Text for any code (ours, libknot's, libdnssec's, or -errno). Static, never NULL. */
+const char *hs_strerror(int code);
+
+#endif /* HS_ERROR_H */
