@@ -37,23 +37,24 @@ ALL_CFLAGS = -std=gnu11 $(WARN) -I. -D_GNU_SOURCE $(PKG_CFLAGS) $(CFLAGS)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g
 
 DAEMONS  := $(patsubst %/main.c,%,$(wildcard combinerd/main.c hsyncd/main.c agentd/main.c))
+# A daemon directory with modules but no main.c yet still gives a library for unit tests.
+DLIBS    := $(foreach d,combinerd hsyncd agentd,$(if $(filter-out $(d)/main.c,$(wildcard $(d)/*.c)),$(d)))
 LIB_SRC  := $(wildcard libhsync/*.c)
 COM_SRC  := $(wildcard common/*.c)
 TOOL_SRC := $(wildcard tools/*.c)
 UNIT_SRC := $(wildcard test/unit/test_*.c)
 FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
-HEADERS  := $(wildcard libhsync/*.h common/*.h $(addsuffix /*.h,$(DAEMONS)) test/unit/*.h)
+HEADERS  := $(wildcard libhsync/*.h common/*.h combinerd/*.h hsyncd/*.h agentd/*.h test/unit/*.h)
 
 # Daemon logic (everything but main.c) goes into a library that unit tests link too.
 DLIB_SRC  = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
-DLIB_SRCS := $(foreach d,$(DAEMONS),$(call DLIB_SRC,$(d)))
 
 PROGS     := $(addprefix $(BUILD)/bin/,$(DAEMONS) $(notdir $(TOOL_SRC:.c=)))
 UNIT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRC))
 FUZZ_BINS := $(patsubst test/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
-LIBS_NORMAL := $(foreach d,$(DAEMONS),$(BUILD)/obj/lib$(d).a) $(BUILD)/obj/libcommon.a $(BUILD)/obj/libhsync.a
-LIBS_SAN    := $(foreach d,$(DAEMONS),$(BUILD)/san/lib$(d).a) $(BUILD)/san/libcommon.a $(BUILD)/san/libhsync.a
+LIBS_NORMAL := $(foreach d,$(DLIBS),$(BUILD)/obj/lib$(d).a) $(BUILD)/obj/libcommon.a $(BUILD)/obj/libhsync.a
+LIBS_SAN    := $(foreach d,$(DLIBS),$(BUILD)/san/lib$(d).a) $(BUILD)/san/libcommon.a $(BUILD)/san/libhsync.a
 
 .PHONY: all deps check unit fuzz-seeds lint-man integration lab fuzz install clean
 .DEFAULT_GOAL := all
@@ -87,7 +88,7 @@ $(BUILD)/$(1)/lib$(2).a: $$(patsubst %.c,$(BUILD)/$(1)/%.o,$(3))
 endef
 $(foreach v,obj san,$(eval $(call archive,$(v),hsync,$(LIB_SRC))))
 $(foreach v,obj san,$(eval $(call archive,$(v),common,$(COM_SRC))))
-$(foreach v,obj san,$(foreach d,$(DAEMONS),$(eval $(call archive,$(v),$(d),$(call DLIB_SRC,$(d))))))
+$(foreach v,obj san,$(foreach d,$(DLIBS),$(eval $(call archive,$(v),$(d),$(call DLIB_SRC,$(d))))))
 
 # ---- programs ------------------------------------------------------------------
 define daemon
