@@ -65,6 +65,8 @@ static const char *const texts[] = {
 
 	[HS_ETSIG_FILE - HS_ERROR_MIN]      = "malformed TSIG key file",
 	[HS_ETSIG_ALG - HS_ERROR_MIN]       = "unsupported TSIG algorithm",
+	[HS_EDNSKEY - HS_ERROR_MIN]         = "bad DNSKEY RDATA (protocol is not 3)",
+	[HS_ETSIG_NONE - HS_ERROR_MIN]      = "message is not TSIG-signed",
 };
 
 const char *hs_strerror(int code)

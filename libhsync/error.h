@@ -76,6 +76,9 @@ enum {
 	HS_ETSIG_FILE,
 	HS_ETSIG_ALG,
 
+	HS_EDNSKEY,        /* DNSKEY RDATA: protocol is not 3 */
+	HS_ETSIG_NONE,     /* message is not TSIG-signed */
+
 	HS_ERROR_MAX
 };
 
