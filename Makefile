@@ -22,8 +22,8 @@ FUZZCC   ?= clang
 CFLAGS   ?= -O2 -g
 FUZZ_SECONDS ?= 30
 
-PKGS     := libknot libdnssec libzscanner libuv libsodium jansson
-DEB_PKGS := make gcc pkgconf libknot-dev libuv1-dev libsodium-dev libjansson-dev check \
+PKGS     := libknot libdnssec libzscanner libuv libsodium jansson gnutls
+DEB_PKGS := make gcc pkgconf libknot-dev libgnutls28-dev libuv1-dev libsodium-dev libjansson-dev check \
             clang libclang-rt-14-dev mandoc knot knot-dnsutils bind9 bind9-utils \
             bind9-dnsutils nsd unbound ldnsutils procps iproute2
 
