@@ -1,0 +1,403 @@
+/* Unit tests for common/zone.c (in-memory zone, diffs, RFC 1982 serials) */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/zone.h"
+#include "libhsync/error.h"
+#include "test/unit/unit.h"
+#include "test/unit/comb_test.h"
+
+#define ORIGIN ((const knot_dname_t *)"\x07""example")
+
+static const char *ZONE_TEXT =
+	"@ 3600 SOA ns1 host 2024010101 7200 3600 1209600 300\n"
+	"@ 3600 NS ns1\n"
+	"@ 3600 NS ns2.other.net.\n"
+	"www 300 A 192.0.2.1\n"
+	"www 300 A 192.0.2.2\n"
+	"WWW 300 AAAA 2001:db8::1\n"
+	"ns1 3600 A 192.0.2.53\n"
+	"z 60 TXT \"last\"\n"
+	"a.b 60 TXT \"deep\"\n"
+	"b 60 TXT \"b\"\n"
+	"*.b 60 TXT \"wild\"\n"
+	"\\001.b 60 TXT \"one\"\n"
+	"yljkjljk.a 60 TXT \"y\"\n"
+	"Z.a 60 TXT \"Z\"\n"
+	"zABC.a 60 TXT \"zabc\"\n"
+	"\\200.z 60 TXT \"200\"\n";
+
+/* RFC 4034 6.1 example order, plus the rest by type. */
+static const char *ZONE_SORTED =
+	"example. 3600 NS ns1.example.\n"
+	"example. 3600 NS ns2.other.net.\n"
+	"example. 3600 SOA ns1.example. host.example. 2024010101 7200 3600 1209600 300\n"
+	"yljkjljk.a.example. 60 TXT \"y\"\n"
+	"Z.a.example. 60 TXT \"Z\"\n"
+	"zABC.a.example. 60 TXT \"zabc\"\n"
+	"b.example. 60 TXT \"b\"\n"
+	"\\001.b.example. 60 TXT \"one\"\n"
+	"*.b.example. 60 TXT \"wild\"\n"
+	"a.b.example. 60 TXT \"deep\"\n"
+	"ns1.example. 3600 A 192.0.2.53\n"
+	"www.example. 300 A 192.0.2.1\n"
+	"www.example. 300 A 192.0.2.2\n"
+	"www.example. 300 AAAA 2001:db8::1\n"
+	"z.example. 60 TXT \"last\"\n"
+	"\\200.z.example. 60 TXT \"200\"\n";
+
+START_TEST(canonical_order)
+{
+	hs_zone_t *z = t_zone(ZONE_TEXT);
+	ck_assert_ptr_nonnull(z);
+	ck_assert_uint_eq(hs_zone_count(z), 16);
+	ck_assert_uint_eq(hs_zone_rrset_count(z), 14);
+	ck_assert_uint_eq(hs_zone_name_count(z), 12);
+	char *d = t_dump(z, 0);
+	ck_assert_str_eq(d, ZONE_SORTED);
+	free(d);
+	/* SOA first: the SOA, then the same order without it. */
+	d = t_dump(z, HS_ZONE_ITER_SOA_FIRST);
+	ck_assert(strncmp(d, "example. 3600 SOA", 17) == 0);
+	ck_assert_uint_eq(strlen(d), strlen(ZONE_SORTED));
+	free(d);
+	hs_zone_free(z);
+}
+END_TEST
+
+START_TEST(canonical_cmp)
+{
+	ck_assert_int_lt(hs_dname_canon_cmp((const uint8_t *)"\x01""a\x07""example",
+	                                    (const uint8_t *)"\x01""B\x07""example"), 0);
+	ck_assert_int_eq(hs_dname_canon_cmp((const uint8_t *)"\x03""WwW\x07""example",
+	                                    (const uint8_t *)"\x03""www\x07""EXAMPLE"), 0);
+	ck_assert_int_lt(hs_dname_canon_cmp((const uint8_t *)"\x07""example",
+	                                    (const uint8_t *)"\x01""a\x07""example"), 0);
+	ck_assert_int_lt(hs_dname_canon_cmp((const uint8_t *)"",
+	                                    (const uint8_t *)"\x03""com"), 0);
+	ck_assert_int_lt(hs_dname_canon_cmp((const uint8_t *)"\x01""a",
+	                                    (const uint8_t *)"\x02""a\x00"), 0);
+	ck_assert(hs_dname_in_zone((const uint8_t *)"\x01""x\x07""EXAMPLE", ORIGIN));
+	ck_assert(hs_dname_in_zone(ORIGIN, ORIGIN));
+	ck_assert(!hs_dname_in_zone((const uint8_t *)"\x08""xexample", ORIGIN));
+	ck_assert(!hs_dname_in_zone((const uint8_t *)"\x07""example\x03""com", ORIGIN));
+}
+END_TEST
+
+START_TEST(same_content_any_input_order)
+{
+	/* The same records fed in another order and case give the same output. */
+	hs_zone_t *a = t_zone(ZONE_TEXT);
+	hs_zone_t *b = t_zone(
+		"\\200.z 60 TXT \"200\"\n"
+		"zABC.a 60 TXT \"zabc\"\n"
+		"Z.a 60 TXT \"Z\"\n"
+		"yljkjljk.a 60 TXT \"y\"\n"
+		"\\001.b 60 TXT \"one\"\n"
+		"*.b 60 TXT \"wild\"\n"
+		"b 60 TXT \"b\"\n"
+		"a.b 60 TXT \"deep\"\n"
+		"z 60 TXT \"last\"\n"
+		"ns1 3600 A 192.0.2.53\n"
+		"www 300 AAAA 2001:db8::1\n"
+		"www 300 A 192.0.2.2\n"
+		"www 300 A 192.0.2.1\n"
+		"www 300 A 192.0.2.1\n"
+		"@ 3600 NS ns2.other.net.\n"
+		"@ 3600 NS ns1\n"
+		"@ 3600 SOA ns1 host 2024010101 7200 3600 1209600 300\n");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert(hs_zone_equal(a, b));
+	char *da = t_dump(a, 0), *db = t_dump(b, 0);
+	ck_assert_str_eq(da, db);
+	free(da);
+	free(db);
+	hs_zone_free(a);
+	hs_zone_free(b);
+}
+END_TEST
+
+START_TEST(add_remove_find)
+{
+	hs_zone_t *z = t_zone(ZONE_TEXT);
+	hs_zone_t *x = t_zone("www 300 A 192.0.2.2\n");
+	knot_rrset_t rr, v;
+	hs_zone_iter_t it;
+	ck_assert_int_eq(hs_zone_iter_begin(x, 0, &it), 0);
+	ck_assert(hs_zone_iter_next(&it, &rr));
+
+	ck_assert_int_eq(hs_zone_find(z, (const uint8_t *)"\x03""WWW\x07""example",
+	                              KNOT_RRTYPE_A, &v), 0);
+	ck_assert_uint_eq(v.rrs.count, 2);
+	ck_assert_uint_eq(v.ttl, 300);
+	/* Adding what is there changes nothing. */
+	size_t added = 9;
+	ck_assert_int_eq(hs_zone_add(z, &rr, &added), 0);
+	ck_assert_uint_eq(added, 0);
+	ck_assert_uint_eq(hs_zone_count(z), 16);
+	/* Remove one RR, then again: not found, nothing changed. */
+	ck_assert_int_eq(hs_zone_remove(z, &rr), 0);
+	ck_assert_uint_eq(hs_zone_count(z), 15);
+	ck_assert_int_eq(hs_zone_remove(z, &rr), HS_ENOTFOUND);
+	ck_assert_uint_eq(hs_zone_count(z), 15);
+	ck_assert_int_eq(hs_zone_add(z, &rr, &added), 0);
+	ck_assert_uint_eq(added, 1);
+	/* Whole RRsets. */
+	ck_assert_int_eq(hs_zone_remove_rrset(z, rr.owner, KNOT_RRTYPE_A), 0);
+	ck_assert_int_eq(hs_zone_remove_rrset(z, rr.owner, KNOT_RRTYPE_A), HS_ENOTFOUND);
+	ck_assert_int_eq(hs_zone_find(z, rr.owner, KNOT_RRTYPE_A, &v), HS_ENOTFOUND);
+	ck_assert(hs_zone_has_name(z, rr.owner));
+	ck_assert_int_eq(hs_zone_remove_rrset(z, rr.owner, KNOT_RRTYPE_AAAA), 0);
+	ck_assert(!hs_zone_has_name(z, rr.owner));
+	ck_assert_uint_eq(hs_zone_count(z), 13);
+	ck_assert_uint_eq(hs_zone_name_count(z), 11);
+	/* The emptied name comes back. */
+	ck_assert_int_eq(hs_zone_add(z, &rr, NULL), 0);
+	ck_assert(hs_zone_has_name(z, rr.owner));
+	char *d = t_dump(z, 0);
+	ck_assert_ptr_nonnull(strstr(d, "ns1.example. 3600 A 192.0.2.53\nwww.example. 300 A 192.0.2.2\nz.example."));
+	free(d);
+	/* A TTL set by the last add. */
+	rr.ttl = 99;
+	ck_assert_int_eq(hs_zone_add(z, &rr, NULL), 0);
+	ck_assert_int_eq(hs_zone_find(z, rr.owner, KNOT_RRTYPE_A, &v), 0);
+	ck_assert_uint_eq(v.ttl, 99);
+	/* Replace, and replace with nothing. */
+	knot_rrset_t none = rr;
+	knot_rdataset_init(&none.rrs);
+	ck_assert_int_eq(hs_zone_replace(z, &none), 0);
+	ck_assert_int_eq(hs_zone_find(z, rr.owner, KNOT_RRTYPE_A, &v), HS_ENOTFOUND);
+	ck_assert_int_eq(hs_zone_add(z, &none, NULL), HS_EINVAL);
+	uint32_t serial = 0;
+	ck_assert_int_eq(hs_zone_soa_serial(z, &serial), 0);
+	ck_assert_uint_eq(serial, 2024010101);
+	hs_zone_free(x);
+	hs_zone_free(z);
+}
+END_TEST
+
+START_TEST(refuse_bad_rr)
+{
+	hs_zone_t *z = t_zone(NULL);
+	hs_zone_t *x = t_zone(NULL);
+	/* Out of zone. */
+	knot_rrset_t rr;
+	uint8_t buf[8];
+	const uint8_t ip[4] = { 192, 0, 2, 1 };
+	knot_rrset_init(&rr, (knot_dname_t *)"\x05""other\x03""net", KNOT_RRTYPE_A,
+	                KNOT_CLASS_IN, 60);
+	rr.rrs.count = 1;
+	rr.rrs.size = 6;
+	rr.rrs.rdata = (knot_rdata_t *)buf;
+	knot_rdata_init(rr.rrs.rdata, 4, ip);
+	ck_assert_int_eq(hs_zone_add(z, &rr, NULL), KNOT_EOUTOFZONE);
+	rr.owner = (knot_dname_t *)"\x07""example";
+	rr.rclass = KNOT_CLASS_CH;
+	ck_assert_int_eq(hs_zone_add(z, &rr, NULL), HS_EINVAL);
+	ck_assert_uint_eq(hs_zone_count(z), 0);
+	ck_assert_int_eq(hs_zone_soa_serial(z, &(uint32_t){0}), HS_ENOTFOUND);
+	hs_zone_free(x);
+	hs_zone_free(z);
+}
+END_TEST
+
+START_TEST(diff_and_apply)
+{
+	hs_zone_t *a = t_zone(ZONE_TEXT);
+	hs_zone_t *b = t_zone(ZONE_TEXT);
+	ck_assert_int_eq(t_load(b, "www 300 A 192.0.2.3\n"
+	                           "new 60 TXT \"new\"\n"
+	                           "@ 7200 NS ns3\n"), 3);
+	hs_zone_t *c = t_zone("www 300 A 192.0.2.1\n");
+	knot_rrset_t rr;
+	hs_zone_iter_t it;
+	hs_zone_iter_begin(c, 0, &it);
+	hs_zone_iter_next(&it, &rr);
+	ck_assert_int_eq(hs_zone_remove(b, &rr), 0);
+	ck_assert_int_eq(hs_zone_remove_rrset(b, (const uint8_t *)"\x01""z\x07""example",
+	                                      KNOT_RRTYPE_TXT), 0);
+
+	hs_diff_t *d = NULL;
+	ck_assert_int_eq(hs_zone_diff(a, b, &d), 0);
+	char *rem = t_dump(d->removed, 0), *add = t_dump(d->added, 0);
+	/* NS TTL changed: whole RRset out, whole RRset in. */
+	ck_assert_str_eq(rem,
+		"example. 3600 NS ns1.example.\n"
+		"example. 3600 NS ns2.other.net.\n"
+		"www.example. 300 A 192.0.2.1\n"
+		"z.example. 60 TXT \"last\"\n");
+	ck_assert_str_eq(add,
+		"example. 7200 NS ns1.example.\n"
+		"example. 7200 NS ns2.other.net.\n"
+		"example. 7200 NS ns3.example.\n"
+		"new.example. 60 TXT \"new\"\n"
+		"www.example. 300 A 192.0.2.3\n");
+	free(rem);
+	free(add);
+	ck_assert_uint_eq(hs_diff_count(d), 9);
+
+	/* Applying the diff to a gives b. */
+	hs_zone_t *a2 = NULL;
+	ck_assert_int_eq(hs_zone_copy(a, &a2), 0);
+	ck_assert_int_eq(hs_zone_apply(a2, d), 0);
+	ck_assert(hs_zone_equal(a2, b));
+	/* Applying it again does not fit: refused whole, nothing changed. */
+	hs_zone_t *a3 = NULL;
+	ck_assert_int_eq(hs_zone_copy(a2, &a3), 0);
+	ck_assert_int_eq(hs_zone_apply(a2, d), HS_ENOTFOUND);
+	ck_assert(hs_zone_equal(a2, a3));
+
+	/* Adds of present RRs do not fit either. */
+	hs_diff_t *e = NULL;
+	ck_assert_int_eq(hs_diff_new(ORIGIN, KNOT_CLASS_IN, &e), 0);
+	ck_assert_int_eq(t_load(e->added, "new 60 TXT \"new\"\n"), 1);
+	ck_assert_int_eq(hs_zone_apply(a2, e), HS_EEXIST);
+	ck_assert(hs_zone_equal(a2, a3));
+	/* ...unless the same diff removes them first. */
+	ck_assert_int_eq(t_load(e->removed, "new 60 TXT \"new\"\n"), 1);
+	ck_assert_int_eq(hs_zone_apply(a2, e), 0);
+	ck_assert(hs_zone_equal(a2, a3));
+
+	/* Same zones: empty diff. */
+	hs_diff_t *f = NULL;
+	ck_assert_int_eq(hs_zone_diff(a2, b, &f), 0);
+	ck_assert(hs_diff_empty(f));
+
+	hs_diff_free(d);
+	hs_diff_free(e);
+	hs_diff_free(f);
+	hs_zone_free(a);
+	hs_zone_free(a2);
+	hs_zone_free(a3);
+	hs_zone_free(b);
+	hs_zone_free(c);
+}
+END_TEST
+
+/* n synthetic names hostN.example. A 10.x.y.z, added in a shuffled order. */
+static hs_zone_t *synth(size_t n, unsigned seed)
+{
+	hs_zone_t *z = NULL;
+	ck_assert_int_eq(hs_zone_new(ORIGIN, KNOT_CLASS_IN, &z), 0);
+	size_t *perm = malloc(n * sizeof(*perm));
+	for (size_t i = 0; i < n; i++) {
+		perm[i] = i;
+	}
+	srand(seed);
+	for (size_t i = n - 1; i > 0 && seed != 0; i--) {
+		size_t j = (size_t)rand() % (i + 1);
+		size_t t = perm[i];
+		perm[i] = perm[j];
+		perm[j] = t;
+	}
+	for (size_t k = 0; k < n; k++) {
+		size_t i = perm[k];
+		uint8_t owner[64];
+		int l = snprintf((char *)owner + 1, 40, "host%zu", i);
+		owner[0] = (uint8_t)l;
+		memcpy(owner + 1 + l, "\x07""example", 9);
+		uint8_t rdbuf[8];
+		knot_rdata_t *rd = (knot_rdata_t *)rdbuf;
+		uint8_t ip[4] = { 10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
+		knot_rdata_init(rd, 4, ip);
+		knot_rrset_t rr;
+		knot_rrset_init(&rr, owner, KNOT_RRTYPE_A, KNOT_CLASS_IN, 300);
+		rr.rrs.count = 1;
+		rr.rrs.size = 6;
+		rr.rrs.rdata = rd;
+		ck_assert_int_eq(hs_zone_add(z, &rr, NULL), 0);
+	}
+	free(perm);
+	return z;
+}
+
+START_TEST(many_records)
+{
+	/* HSYNC_ZONE_BENCH=1000000 to measure by hand; make check uses 50,000. */
+	const char *env = getenv("HSYNC_ZONE_BENCH");
+	size_t n = env != NULL ? strtoul(env, NULL, 10) : 50000;
+	clock_t t0 = clock();
+	hs_zone_t *a = synth(n, 0);   /* in order of i, not canonical */
+	clock_t t1 = clock();
+	hs_zone_t *b = synth(n, 7);   /* shuffled */
+	ck_assert_uint_eq(hs_zone_count(a), n);
+	ck_assert(hs_zone_equal(a, b));
+	clock_t t2 = clock();
+	/* Every name once, in canonical order. */
+	hs_zone_iter_t it;
+	knot_rrset_t rr, prev = { 0 };
+	size_t k = 0;
+	ck_assert_int_eq(hs_zone_iter_begin(b, 0, &it), 0);
+	while (hs_zone_iter_next(&it, &rr)) {
+		if (k > 0) {
+			ck_assert_int_lt(hs_dname_canon_cmp(prev.owner, rr.owner), 0);
+		}
+		prev = rr;
+		k++;
+	}
+	ck_assert_uint_eq(k, n);
+	/* One change gives a one-RR diff. */
+	ck_assert_int_eq(hs_zone_remove(b, &prev), 0);
+	hs_diff_t *d = NULL;
+	clock_t t3 = clock();
+	ck_assert_int_eq(hs_zone_diff(a, b, &d), 0);
+	clock_t t4 = clock();
+	ck_assert_uint_eq(hs_diff_count(d), 1);
+	ck_assert_uint_eq(hs_zone_count(d->removed), 1);
+	if (env != NULL) {
+		fprintf(stderr, "zone: %zu A records: load %.2f s, shuffled load+sort %.2f s, "
+		        "diff %.2f s, %.1f bytes/record (%zu MB)\n", n,
+		        (double)(t1 - t0) / CLOCKS_PER_SEC, (double)(t2 - t1) / CLOCKS_PER_SEC,
+		        (double)(t4 - t3) / CLOCKS_PER_SEC,
+		        (double)hs_zone_memory(a) / (double)n, hs_zone_memory(a) >> 20);
+	}
+	ck_assert_uint_lt(hs_zone_memory(a) / n, 120);
+	hs_diff_free(d);
+	hs_zone_free(a);
+	hs_zone_free(b);
+}
+END_TEST
+
+START_TEST(serial_arith)
+{
+	ck_assert_int_eq(hs_serial_cmp(1, 1), 0);
+	ck_assert_int_eq(hs_serial_cmp(1, 2), -1);
+	ck_assert_int_eq(hs_serial_cmp(2, 1), 1);
+	/* Wrap-around at 2^32. */
+	ck_assert_int_eq(hs_serial_cmp(4294967295u, 0), -1);
+	ck_assert_int_eq(hs_serial_cmp(0, 4294967295u), 1);
+	ck_assert(hs_serial_gt(0, 4294967295u));
+	ck_assert(hs_serial_lt(4294967000u, 5));
+	ck_assert_uint_eq(hs_serial_add(4294967295u, 1), 0);
+	ck_assert_uint_eq(hs_serial_add(4294967290u, 10), 4);
+	ck_assert_uint_eq(hs_serial_add(5, 0x80000000u), 5); /* too big: unchanged */
+	ck_assert_uint_eq(hs_serial_add(5, 0x7fffffffu), 0x80000004u);
+	/* Exactly 2^31 apart: undefined, neither less nor greater. */
+	ck_assert_int_eq(hs_serial_cmp(0, 0x80000000u), HS_SERIAL_UNDEFINED);
+	ck_assert(!hs_serial_lt(0, 0x80000000u));
+	ck_assert(!hs_serial_gt(0, 0x80000000u));
+	ck_assert_int_eq(hs_serial_cmp(0, 0x7fffffffu), -1);
+	ck_assert_int_eq(hs_serial_cmp(0, 0x80000001u), 1);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("czone");
+	TCase *tc = tcase_create("zone");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, canonical_order);
+	tcase_add_test(tc, canonical_cmp);
+	tcase_add_test(tc, same_content_any_input_order);
+	tcase_add_test(tc, add_remove_find);
+	tcase_add_test(tc, refuse_bad_rr);
+	tcase_add_test(tc, diff_and_apply);
+	tcase_add_test(tc, many_records);
+	tcase_add_test(tc, serial_arith);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+HS_TEST_MAIN()
