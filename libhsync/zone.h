@@ -22,7 +22,9 @@
 /*
  * Called once per RR, in file order. rr is one RR (an RRset with one RDATA),
  * borrowed: valid only during the call. Return 0 to go on, or a negative
- * code to stop reading; that code is returned by the reader.
+ * code to stop reading; that code is returned by the reader. When the
+ * reader fails, fn may already have been called for the records before the
+ * bad one: callers that must be all-or-nothing collect first, then commit.
  */
 typedef int (*hs_zone_rr_fn)(const knot_rrset_t *rr, void *ctx);
 
