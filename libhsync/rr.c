@@ -827,6 +827,7 @@ int hs_rr_rdata_to_generic(const uint8_t *rdata, size_t len, char *out, size_t c
 struct hs_rr_conv {
 	int mode;
 	zs_scanner_t zs;
+	bool has_origin;  /* given, or set by $ORIGIN: relative RDATA names allowed */
 	knot_dname_storage_t origin;
 	uint32_t ttl;
 	bool have_owner;
@@ -846,6 +847,7 @@ int hs_rr_conv_new(hs_rr_conv_t **out, int mode, const char *origin)
 	}
 	c->mode = mode;
 	c->ttl = 3600;
+	c->has_origin = origin != NULL;
 	const char *o = origin != NULL ? origin : ".";
 	if (knot_dname_from_str(c->origin, o, sizeof(c->origin)) == NULL) {
 		free(c);
@@ -1003,7 +1005,13 @@ static int conv_directive(hs_rr_conv_t *c, const char *line, const char *tok, si
 		buf[len] = '\n';
 		int rc = conv_scan(c, buf, len + 1, true);
 		free(buf);
-		return rc != HS_EOK ? rc : pass_through(c, line, out, cap);
+		if (rc != HS_EOK) {
+			return rc;
+		}
+		if (tlen == 7) {
+			c->has_origin = true;
+		}
+		return pass_through(c, line, out, cap);
 	}
 	if (tlen == 8 && strncasecmp(tok, "$INCLUDE", 8) == 0) {
 		return pass_through(c, line, out, cap);  /* not followed */
@@ -1088,7 +1096,7 @@ int hs_rr_conv_line(hs_rr_conv_t *c, const char *line, char *out, size_t cap)
 	lx.ccap = sizeof(c->comments);
 	uint8_t wire[GENERIC_MAX];
 	size_t wlen;
-	int rc = rdata_parse(type, &lx, c->origin, wire, sizeof(wire), &wlen);
+	int rc = rdata_parse(type, &lx, c->has_origin ? c->origin : NULL, wire, sizeof(wire), &wlen);
 	if (rc != HS_EOK) {
 		return conv_fail(c, rc, what);
 	}

@@ -122,7 +122,10 @@ enum { HS_RR_GENERIC = 1, HS_RR_PRESENTATION = 2 };
 
 typedef struct hs_rr_conv hs_rr_conv_t;
 
-/* New converter (free with hs_rr_conv_free). origin: text, NULL = root. */
+/*
+ * New converter (free with hs_rr_conv_free). origin: text; NULL = none: then
+ * relative names in HSYNC/DSYNC RDATA are errors until a $ORIGIN line.
+ */
 int hs_rr_conv_new(hs_rr_conv_t **out, int mode, const char *origin);
 void hs_rr_conv_free(hs_rr_conv_t *conv);
 int hs_rr_conv_line(hs_rr_conv_t *conv, const char *line, char *out, size_t cap);

@@ -594,6 +594,16 @@ START_TEST(conv_state)
 	ck_assert_str_eq(out, "\tIN HSYNC ON AGENT SIGN agent.prov.example.org. Up.example.org.");
 	ck_assert_int_eq(hs_rr_conv_line(c, want[4], out, 10), HS_ESPACE);
 	hs_rr_conv_free(c);
+	/* no origin: relative RDATA names are errors until $ORIGIN */
+	ck_assert_int_eq(hs_rr_line_convert("z. HSYNC ON AGENT SIGN rel .", HS_RR_GENERIC, NULL, out,
+	                                    sizeof(out)), HS_EHSYNC_IDENTITY);
+	ck_assert_int_eq(hs_rr_line_convert("z. HSYNC ON AGENT SIGN rel .", HS_RR_GENERIC, ".", out,
+	                                    sizeof(out)), HS_EOK);
+	ck_assert_int_eq(hs_rr_conv_new(&c, HS_RR_GENERIC, NULL), HS_EOK);
+	ck_assert_int_eq(hs_rr_conv_line(c, "$ORIGIN .", out, sizeof(out)), HS_EOK);
+	ck_assert_int_eq(hs_rr_conv_line(c, "z. HSYNC ON AGENT SIGN rel .", out, sizeof(out)), HS_EOK);
+	ck_assert_str_eq(out, "z. TYPE65282 \\# 9 0102010372656c0000");
+	hs_rr_conv_free(c);
 	ck_assert_int_eq(hs_rr_conv_new(&c, 0, NULL), HS_EINVAL);
 	ck_assert_int_eq(hs_rr_conv_new(&c, HS_RR_GENERIC, "bad..origin"), HS_ENAME);
 }
