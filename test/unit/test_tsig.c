@@ -6,6 +6,7 @@
  * files are hand-made, and named-checkconf refuses each of them too.
  */
 #include <string.h>
+#include <time.h>
 
 #include <libknot/libknot.h>
 
@@ -391,6 +392,71 @@ START_TEST(multi_message)
 }
 END_TEST
 
+/*
+ * Real clients' signed messages, captured once (misc-tsigmsg-*.bin): kdig,
+ * dig and nsupdate signed them with the misc-tsig-one.key key. The MAC must
+ * verify; by now they are outside the 300 s fudge, so the answer is BADTIME,
+ * signed, with RCODE NOTAUTH. A changed byte is BADSIG (MAC before time).
+ */
+START_TEST(real_clients)
+{
+	static const char *const files[] = {
+		"misc-tsigmsg-kdig.bin", "misc-tsigmsg-dig.bin", "misc-tsigmsg-nsupdate.bin",
+	};
+	hs_tsig_keys_t one = { 0 };
+	int line;
+	ck_assert_int_eq(hs_tsig_load(hs_testdata("misc-tsig-one.key"), &one, &line), HS_EOK);
+	for (size_t i = 0; i < 3; i++) {
+		uint8_t wire[KNOT_WIRE_MAX_PKTSIZE];
+		FILE *f = fopen(hs_testdata(files[i]), "rb");
+		ck_assert_ptr_nonnull(f);
+		size_t len = fread(wire, 1, sizeof(wire), f);
+		fclose(f);
+		ck_assert_uint_gt(len, 12);
+
+		knot_pkt_t *q = parse(wire, len);
+		ck_assert_ptr_nonnull(q->tsig_rr);
+		int64_t age = (int64_t)time(NULL) - (int64_t)knot_tsig_rdata_time_signed(q->tsig_rr);
+		int fresh = age >= -300 && age <= 300;
+		hs_tsig_ctx_t sctx;
+		int ret = hs_tsig_check_query(q, &one, &sctx);
+		ck_assert_msg(ret == (fresh ? HS_EOK : KNOT_TSIG_EBADTIME), "%s: %d %s", files[i],
+		              ret, hs_strerror(ret));
+		ck_assert_ptr_eq(sctx.key, &one.keys[0]);
+		ck_assert_uint_eq(sctx.mac_len, 32);
+		if (!fresh) {
+			ck_assert_uint_eq(sctx.tsig_rcode, KNOT_RCODE_BADTIME);
+			knot_pkt_t *r = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+			ck_assert_int_eq(knot_pkt_init_response(r, q), KNOT_EOK);
+			ck_assert_int_eq(hs_tsig_reserve(r, sctx.key), KNOT_EOK);
+			ck_assert_int_eq(hs_tsig_sign_response(r, &sctx), HS_EOK);
+			knot_pkt_t *rp = parse(r->wire, r->size);
+			ck_assert_uint_eq(knot_wire_get_rcode(rp->wire), KNOT_RCODE_NOTAUTH);
+			ck_assert_uint_eq(knot_tsig_rdata_error(rp->tsig_rr), KNOT_RCODE_BADTIME);
+			ck_assert_uint_eq(knot_tsig_rdata_mac_length(rp->tsig_rr), 32);
+			ck_assert_uint_eq(knot_tsig_rdata_other_data_length(rp->tsig_rr), 6);
+			/* the client learns BADTIME */
+			hs_tsig_ctx_t cctx = { .key = &one.keys[0], .mac_len = 32 };
+			memcpy(cctx.mac, knot_tsig_rdata_mac(q->tsig_rr), 32);
+			ck_assert_int_eq(hs_tsig_check_response(rp, &cctx), KNOT_TSIG_EBADTIME);
+			knot_pkt_free(rp);
+			knot_pkt_free(r);
+		}
+		knot_pkt_free(q);
+
+		/* one changed byte in the question: QCLASS IN -> CH */
+		size_t qc = KNOT_WIRE_HEADER_SIZE + 13 + 3;
+		ck_assert_uint_eq(wire[qc], KNOT_CLASS_IN);
+		wire[qc] = KNOT_CLASS_CH;
+		q = parse(wire, len);
+		ck_assert_int_eq(hs_tsig_check_query(q, &one, &sctx), KNOT_TSIG_EBADSIG);
+		ck_assert_uint_eq(sctx.tsig_rcode, KNOT_RCODE_BADSIG);
+		knot_pkt_free(q);
+	}
+	hs_tsig_keys_free(&one);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("tsig");
@@ -408,6 +474,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, response_to_other_query);
 	tcase_add_test(tc, unsigned_messages);
 	tcase_add_test(tc, multi_message);
+	tcase_add_test(tc, real_clients);
 	suite_add_tcase(s, tc);
 	return s;
 }
