@@ -110,10 +110,11 @@ static hs_zone_t *view_zone(void)
 	              "www 300 A 192.0.2.1\n");
 }
 
+/* A fresh path under /tmp (malloc'd). */
 static char *state_path(const char *name)
 {
-	static char path[256];
-	snprintf(path, sizeof(path), "/tmp/hs-contrib-%d-%s.json", (int)getpid(), name);
+	char *path = malloc(256);
+	snprintf(path, 256, "/tmp/hs-contrib-%d-%s.json", (int)getpid(), name);
 	unlink(path);
 	return path;
 }
@@ -132,7 +133,7 @@ START_TEST(replace_and_persist)
 {
 	hs_contrib_t *c = NULL;
 	ck_assert_int_eq(hs_contrib_new(APEX, &c), 0);
-	const char *path = state_path("replace");
+	char *path = state_path("replace");
 	msg_t m;
 	m_begin(&m, "example.", KNOT_RRTYPE_SOA, KNOT_CLASS_IN);
 	m_empty(&m, UPD, "example.", KNOT_RRTYPE_DNSKEY, KNOT_CLASS_ANY, 0);
@@ -173,7 +174,7 @@ START_TEST(replace_and_persist)
 	size_t al = 0, bl = 0;
 	ck_assert_int_eq(hs_state_read(path, &a, &al), 0);
 	ck_assert_ptr_nonnull(strstr((char *)a, "\"format\": \"hsync-contributions-1\""));
-	const char *path2 = state_path("replace2");
+	char *path2 = state_path("replace2");
 	ck_assert_int_eq(hs_contrib_save(back, path2), 0);
 	ck_assert_int_eq(hs_state_read(path2, &b, &bl), 0);
 	ck_assert_uint_eq(al, bl);
@@ -207,6 +208,8 @@ START_TEST(replace_and_persist)
 	hs_zone_free(view);
 	unlink(path);
 	unlink(path2);
+	free(path);
+	free(path2);
 }
 END_TEST
 
@@ -271,7 +274,7 @@ static void expect_refused(void (*build)(msg_t *), uint16_t want, const char *wh
 	knot_rrset_add_rdata(k, rd, sizeof(rd), NULL);
 	ck_assert_int_eq(hs_contrib_set(c, k, "x"), 0);
 	knot_rrset_free(k, NULL);
-	const char *path = state_path("refused");
+	char *path = state_path("refused");
 	ck_assert_int_eq(hs_contrib_save(c, path), 0);
 	uint8_t *before = NULL, *after = NULL;
 	size_t bl, al;
@@ -298,6 +301,7 @@ static void expect_refused(void (*build)(msg_t *), uint16_t want, const char *wh
 	hs_contrib_free(copy);
 	hs_contrib_free(c);
 	unlink(path);
+	free(path);
 }
 
 static void b_other_type(msg_t *m)
