@@ -519,8 +519,12 @@ int hs_apex_xfr_finish(hs_apex_xfr_t *x, hs_apex_t **out)
 		x->next = NULL;
 		ret = HS_EOK;
 	} else if (x->state == X_FIRST && x->cur != NULL) {
-		/* One SOA alone: the source has nothing newer for us. */
-		ret = hs_apex_clone(out, x->cur);
+		/* One SOA alone: the source has nothing newer for us (RFC 1995
+		 * section 2), unless its serial is newer (RFC 1982): then the
+		 * response was cut off after its first RR. */
+		uint32_t have = 0;
+		if (hs_apex_serial(x->cur, &have) && (int32_t)(x->final_serial - have) <= 0)
+			ret = hs_apex_clone(out, x->cur);
 	} else if (x->state == X_FAILED) {
 		ret = HS_EMSG;
 	}

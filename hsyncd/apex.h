@@ -123,7 +123,9 @@ size_t hs_apex_bytes(const hs_apex_t *a);
  *   AXFR form  SOA, records..., SOA           -> a new state from scratch
  *   IXFR form  SOA(new), then per step SOA(old) removals SOA(next) additions,
  *              and SOA(new) last             -> applied to a copy of cur
- *   one SOA    the source is not newer        -> a copy of cur
+ *   one SOA    the source is not newer        -> a copy of cur (if that SOA's
+ *              serial is newer than cur's, RFC 1982, the response was cut
+ *              off: HS_ETRUNC)
  * The first form is recognised by its second RR not being a SOA (or being
  * the same SOA serial), as RFC 1995 says, so an IXFR answered with a full
  * transfer works too.

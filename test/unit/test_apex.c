@@ -306,6 +306,14 @@ START_TEST(ixfr_up_to_date)
 	ck_assert(hs_apex_equal(got, cur));
 	ck_assert_ptr_ne(got, cur);
 	hs_apex_free(got);
+	/* A lone SOA newer than ours is a cut-off response, not "up to date". */
+	recs_t v2 = read_zone("apex-v2.zone");
+	ck_assert_int_eq(hs_apex_xfr_begin(&x, zone_name(), cur), HS_EOK);
+	ck_assert_int_eq(feed(&x, soa(&v2)), HS_EOK);
+	got = NULL;
+	ck_assert_int_eq(hs_apex_xfr_finish(&x, &got), HS_ETRUNC);
+	ck_assert_ptr_null(got);
+	recs_free(&v2);
 	/* The same with no current state is a cut-off AXFR. */
 	ck_assert_int_eq(hs_apex_xfr_begin(&x, zone_name(), NULL), HS_EOK);
 	ck_assert_int_eq(feed(&x, soa(&v1)), HS_EOK);
