@@ -3,9 +3,9 @@
  */
 #include <string.h>
 
+#include <gnutls/crypto.h>
 #include <libdnssec/binary.h>
 #include <libdnssec/error.h>
-#include <libdnssec/key.h>
 #include <libdnssec/keytag.h>
 #include <libknot/libknot.h>
 
@@ -106,7 +106,8 @@ static size_t digest_size(uint8_t digest)
 int hs_dnssec_ds(const knot_dname_t *owner, const uint8_t *dnskey, size_t len,
                  uint8_t digest, uint8_t *out, size_t cap, size_t *outlen)
 {
-	int ret = hs_dnssec_dnskey_check(dnskey, len);
+	uint16_t tag = 0;
+	int ret = hs_dnssec_keytag(dnskey, len, &tag);
 	if (ret != HS_EOK) {
 		return ret;
 	}
@@ -114,6 +115,7 @@ int hs_dnssec_ds(const knot_dname_t *owner, const uint8_t *dnskey, size_t len,
 		return HS_EINVAL;
 	}
 	size_t dsize = digest_size(digest);
+	gnutls_digest_algorithm_t alg = digest == HS_DS_SHA256 ? GNUTLS_DIG_SHA256 : GNUTLS_DIG_SHA384;
 	if (dsize == 0) {
 		return HS_EDIGEST;
 	}
@@ -124,35 +126,25 @@ int hs_dnssec_ds(const knot_dname_t *owner, const uint8_t *dnskey, size_t len,
 	if (nlen == 0 || nlen > KNOT_DNAME_MAXLEN) {
 		return HS_ENAME;
 	}
+	/* RFC 4034 5.1.4: digest = hash(canonical owner name | DNSKEY RDATA) */
 	knot_dname_storage_t lower;
 	knot_dname_copy_lower(lower, owner);
-
-	dnssec_key_t *key = NULL;
-	ret = dnssec_key_new(&key);
-	if (ret != DNSSEC_EOK) {
-		return ret;
-	}
-	dnssec_binary_t rdata = { .size = len, .data = (uint8_t *)dnskey };
-	dnssec_binary_t ds = { 0 };
-	ret = dnssec_key_set_dname(key, lower);
-	if (ret == DNSSEC_EOK) {
-		ret = dnssec_key_set_rdata(key, &rdata);
-	}
-	if (ret == DNSSEC_EOK) {
-		ret = dnssec_key_create_ds(key, (dnssec_key_digest_t)digest, &ds);
-	}
-	dnssec_key_free(key);
-	if (ret != DNSSEC_EOK) {
-		return ret;
-	}
-	if (ds.size != 4 + dsize) {
-		/* libdnssec and we disagree on the digest size: do not guess. */
-		dnssec_binary_free(&ds);
+	uint8_t hash[48];
+	gnutls_hash_hd_t h;
+	if (gnutls_hash_init(&h, alg) < 0) {
 		return HS_EDIGEST;
 	}
-	memcpy(out, ds.data, ds.size);
-	*outlen = ds.size;
-	dnssec_binary_free(&ds);
+	if (gnutls_hash(h, lower, nlen) < 0 || gnutls_hash(h, dnskey, len) < 0) {
+		gnutls_hash_deinit(h, NULL);
+		return HS_ENOMEM;
+	}
+	gnutls_hash_deinit(h, hash);
+	out[0] = tag >> 8;
+	out[1] = tag & 0xff;
+	out[2] = dnskey[3];
+	out[3] = digest;
+	memcpy(out + 4, hash, dsize);
+	*outlen = 4 + dsize;
 	return HS_EOK;
 }
 

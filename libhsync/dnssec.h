@@ -1,5 +1,5 @@
 /*
- * libhsync/dnssec.h -- DNSKEY, DS/CDS and CDNSKEY helpers (on libdnssec).
+ * libhsync/dnssec.h -- DNSKEY, DS/CDS and CDNSKEY helpers (libdnssec, GnuTLS).
  *
  * All functions take DNSKEY RDATA in wire form (RFC 4034 2.1):
  *	Flags u16 | Protocol u8 (3) | Algorithm u8 | Public Key (1 or more bytes)
@@ -7,9 +7,9 @@
  * HS_EDNSKEY. Nothing is returned in an out parameter on error.
  *
  * Digest types for DS/CDS: HS_DS_SHA256 (2) and HS_DS_SHA384 (4); anything
- * else (SHA-1 included, RFC 8624) -> HS_EDIGEST. The DS digest needs a
- * public key libdnssec (GnuTLS) can read; otherwise libdnssec's error
- * (e.g. DNSSEC_INVALID_KEY_ALGORITHM) is passed on.
+ * else (SHA-1 included, RFC 8624) -> HS_EDIGEST. Like dnssec-dsfromkey,
+ * a DS is made for any DNSKEY algorithm: the public key is hashed, not
+ * interpreted (so a key of the wrong size for its algorithm gets a DS too).
  */
 #ifndef HS_DNSSEC_H
 #define HS_DNSSEC_H
@@ -48,7 +48,7 @@ int hs_dnssec_algorithm(const uint8_t *rdata, size_t len);
  * DS (or CDS, same RDATA) for the DNSKEY at owner with digest type `digest`,
  * written into out[cap]; *outlen gets its length (4 + digest size).
  * owner is any case; the digest uses its canonical (lower-case) form.
- * Errors: DNSKEY check, HS_EDIGEST, HS_ESPACE, HS_ENAME, libdnssec's.
+ * Errors: DNSKEY check, HS_EDIGEST, HS_ESPACE, HS_ENAME.
  */
 int hs_dnssec_ds(const knot_dname_t *owner, const uint8_t *dnskey, size_t len,
                  uint8_t digest, uint8_t *out, size_t cap, size_t *outlen);
