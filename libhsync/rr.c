@@ -368,13 +368,20 @@ static int hsync_parse(struct lex *lx, const uint8_t *origin, hs_hsync_t *o)
 	char tok[KNOT_DNAME_TXT_MAXLEN + 1];
 	int rc;
 	memset(o, 0, sizeof(*o));
-	if ((rc = lex_word(lx, tok, sizeof(tok))) != HS_EOK ||
-	    (rc = hsync_field(tok, "ON", "OFF", HS_EHSYNC_STATE, &o->state)) != HS_EOK ||
-	    (rc = lex_word(lx, tok, sizeof(tok))) != HS_EOK ||
-	    (rc = hsync_field(tok, "OWNER", "AGENT", HS_EHSYNC_NSMGMT, &o->nsmgmt)) != HS_EOK ||
-	    (rc = lex_word(lx, tok, sizeof(tok))) != HS_EOK ||
-	    (rc = hsync_field(tok, "SIGN", "NOSIGN", HS_EHSYNC_SIGN, &o->sign)) != HS_EOK) {
-		return rc == HS_ESYNTAX ? HS_ETRAIL : rc;
+	static const struct { const char *m1, *m2; int err; } f[3] = {
+		{ "ON", "OFF", HS_EHSYNC_STATE },
+		{ "OWNER", "AGENT", HS_EHSYNC_NSMGMT },
+		{ "SIGN", "NOSIGN", HS_EHSYNC_SIGN },
+	};
+	uint8_t *v[3] = { &o->state, &o->nsmgmt, &o->sign };
+	for (int i = 0; i < 3; i++) {
+		rc = lex_word(lx, tok, sizeof(tok));
+		if (rc != HS_EOK) {
+			return rc == HS_ESYNTAX ? f[i].err : rc;  /* too long to be a value */
+		}
+		if ((rc = hsync_field(tok, f[i].m1, f[i].m2, f[i].err, v[i])) != HS_EOK) {
+			return rc;
+		}
 	}
 	rc = lex_word(lx, tok, sizeof(tok));
 	if (rc != HS_EOK) {
