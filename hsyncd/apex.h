@@ -160,8 +160,9 @@ int hs_apex_xfr_feed_rr(hs_apex_xfr_t *x, const knot_dname_t *owner, uint16_t ty
 int hs_apex_xfr_feed(hs_apex_xfr_t *x, const knot_rrset_t *rrset);
 /*
  * The response is complete: *out gets the new state (new, caller frees).
- * HS_ETRUNC if the stream stopped early; then nothing is returned. Frees x
- * either way.
+ * HS_ETRUNC if the stream stopped early, HS_EMSG if a feed had failed; then
+ * nothing is returned. Frees x either way. Compare *out with cur
+ * (hs_change_diff(), hsyncd/change.h) to see what the transfer changed.
  */
 int hs_apex_xfr_finish(hs_apex_xfr_t *x, hs_apex_t **out);
 /* True when the closing SOA has been seen (the response may end). */

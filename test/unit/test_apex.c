@@ -208,6 +208,30 @@ START_TEST(axfr_equals_load)
 }
 END_TEST
 
+/* The same, fed as knot_rrset_t (what a parsed packet gives). */
+START_TEST(axfr_by_rrsets)
+{
+	recs_t l = read_zone("apex-v4.zone");
+	hs_apex_xfr_t x;
+	ck_assert_int_eq(hs_apex_xfr_begin(&x, zone_name(), NULL), HS_EOK);
+	for (size_t i = 0; i <= l.n; i++) {
+		const rec_t *r = i < l.n ? &l.r[i] : soa(&l);
+		knot_rrset_t *rr = knot_rrset_new(r->owner, r->type, r->rclass, r->ttl, NULL);
+		ck_assert_ptr_nonnull(rr);
+		ck_assert_int_eq(knot_rrset_add_rdata(rr, r->rdata, r->len, NULL), KNOT_EOK);
+		ck_assert_int_eq(hs_apex_xfr_feed(&x, rr), HS_EOK);
+		knot_rrset_free(rr, NULL);
+	}
+	hs_apex_t *a = NULL, *b = load("apex-v4.zone");
+	ck_assert_int_eq(hs_apex_xfr_finish(&x, &a), HS_EOK);
+	ck_assert(hs_apex_equal(a, b));
+	ck_assert_uint_eq(hs_apex_count(a, KNOT_RRTYPE_DNSKEY), 3);
+	hs_apex_free(a);
+	hs_apex_free(b);
+	recs_free(&l);
+}
+END_TEST
+
 START_TEST(ixfr_one_step)
 {
 	recs_t v1 = read_zone("apex-v1.zone"), v2 = read_zone("apex-v2.zone");
@@ -558,6 +582,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, slots);
 	tcase_add_test(tc, load_keeps_only_apex);
 	tcase_add_test(tc, axfr_equals_load);
+	tcase_add_test(tc, axfr_by_rrsets);
 	tcase_add_test(tc, ixfr_one_step);
 	tcase_add_test(tc, ixfr_many_steps);
 	tcase_add_test(tc, ixfr_answered_by_axfr);

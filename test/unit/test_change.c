@@ -240,7 +240,14 @@ START_TEST(hsync_invalid)
 
 	diff_files(&c, "apex-bad.zone", "apex-v5.zone", &h, NULL);
 	ck_has(&h, Z "HSYNC RRset valid again");
+	ck_has(&h, Z "NS ns3.provider-c.example. added");
 	ck_assert(hs_change_notify_mask(&c) & BIT(HS_APEX_HSYNC));
+	lines_free(&h);
+	hs_change_clear(&c);
+
+	diff_files(&c, "apex-v5.zone", "apex-bad.zone", &h, NULL);
+	ck_has(&h, Z "NS ns3.provider-c.example. removed");
+	ck_assert_uint_eq(count_prefix(&h, Z "NS "), 1);
 	lines_free(&h);
 	hs_change_clear(&c);
 
