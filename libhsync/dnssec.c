@@ -1,5 +1,5 @@
 /*
- * libhsync/dnssec.c -- DNSKEY, DS/CDS and CDNSKEY helpers (on libdnssec).
+ * libhsync/dnssec.c -- DNSKEY, DS/CDS and CDNSKEY helpers (libdnssec, GnuTLS).
  */
 #include <string.h>
 

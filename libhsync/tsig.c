@@ -2,10 +2,12 @@
  * libhsync/tsig.c -- TSIG keys from BIND key files, and TSIG on knot_pkt_t.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <libdnssec/binary.h>
 #include <libdnssec/error.h>
@@ -362,19 +364,40 @@ int hs_tsig_load(const char *path, hs_tsig_keys_t *out, int *errline)
 	if (path == NULL || out == NULL) {
 		return HS_EINVAL;
 	}
-	FILE *f = fopen(path, "r");
-	if (f == NULL) {
+	/* read(2), not stdio: no library buffer keeps a copy of the secrets */
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
 		return HS_EIO;
 	}
-	char *buf = malloc(KEYFILE_MAX);
+	char *buf = malloc(KEYFILE_MAX + 1);
 	if (buf == NULL) {
-		fclose(f);
+		close(fd);
 		return HS_ENOMEM;
 	}
-	size_t len = fread(buf, 1, KEYFILE_MAX, f);
-	int bad = ferror(f) || (len == KEYFILE_MAX && fgetc(f) != EOF);
-	fclose(f);
-	int ret = bad ? HS_EIO : hs_tsig_parse(buf, len, out, errline);
+	size_t len = 0;
+	int ret = HS_EOK;
+	for (;;) {
+		ssize_t n = read(fd, buf + len, KEYFILE_MAX + 1 - len);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0) {
+			ret = HS_EIO;
+			break;
+		}
+		if (n == 0) {
+			break;
+		}
+		len += (size_t)n;
+		if (len > KEYFILE_MAX) {
+			ret = HS_EIO;  /* too large to be a key file */
+			break;
+		}
+	}
+	close(fd);
+	if (ret == HS_EOK) {
+		ret = hs_tsig_parse(buf, len, out, errline);
+	}
 	sodium_memzero(buf, len);  /* the secrets were in there */
 	free(buf);
 	return ret;
