@@ -46,9 +46,9 @@ typedef struct {
 /*
  * HSYNC. from_wire decodes RDATA (len bytes, all of them); to_wire writes at
  * most cap bytes to out and the length to *outlen (checks the values first).
- * from_text reads RDATA text only, e.g. "ON AGENT SIGN id.example. .";
- * mnemonics are case-insensitive, plain integers 1, 2 and 128-255 are
- * accepted, names must be absolute. to_text writes NUL-terminated text with
+ * from_text reads RDATA text only, e.g. "ON AGENT SIGN id.example. ."
+ * (or the RFC 3597 form "\# 41 0101..."); mnemonics are case-insensitive,
+ * plain integers 1, 2 and 128-255 are accepted, names must be absolute. to_text writes NUL-terminated text with
  * mnemonics where defined (numbers for private values); HS_ESPACE if cap is
  * too small.
  */
