@@ -5,6 +5,23 @@
  * Daemons run in the foreground under a supervisor: no fork, no pid file.
  * SIGTERM and SIGINT ask them to stop, SIGHUP to reload the configuration.
  * Nothing here prints or exits; main() does, through common/log.h.
+ *
+ * A main() in short:
+ *
+ *	hs_log_init(argv[0]);
+ *	if (hs_daemon_getopt(argc, argv, "/etc/hsync/combinerd.conf", NULL, NULL,
+ *	                     NULL, &o, err, sizeof(err)) != 0) {
+ *		hs_log_error("%s", err); usage(); return HS_EXIT_USAGE;
+ *	}
+ *	if (hs_conf_load(o.conf_file, rules, &conf, err, sizeof(err)) != 0) {
+ *		hs_log_error("%s", err); return HS_EXIT_CONFIG;   // file:line: reason
+ *	}
+ *	if (o.check_only) { ...daemon's own checks...; return HS_EXIT_OK; }
+ *	hs_daemon_log_level(conf, o.verbosity);
+ *	hs_signals_start(loop, on_stop, on_reload, ctx, &sig);
+ *
+ * and on_reload: hs_conf_load() a new tree; on success swap it in, free
+ * the old, hs_daemon_log_level() again; on error log err, keep the old.
  */
 #ifndef HS_DAEMON_H
 #define HS_DAEMON_H

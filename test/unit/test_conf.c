@@ -541,6 +541,26 @@ START_TEST(common_options)
 }
 END_TEST
 
+START_TEST(log_level_from_conf)
+{
+	char err[HS_CONF_ERRLEN];
+	hs_conf_t *c = NULL;
+	ck_assert_int_eq(load("log-level info\n", rules, &c, err), 0);
+	ck_assert_int_eq(hs_daemon_log_level(c, 0), HS_LOG_INFO);
+	ck_assert_int_eq(hs_daemon_log_level(c, 1), HS_LOG_DEBUG);
+	ck_assert_int_eq(hs_daemon_log_level(c, -2), HS_LOG_WARNING);
+	ck_assert_int_eq(hs_log_level(), HS_LOG_WARNING);
+	hs_conf_free(c);
+	ck_assert_int_eq(load("log-level ERROR\n", rules, &c, err), 0);
+	ck_assert_int_eq(hs_daemon_log_level(c, -1), HS_LOG_ERROR);
+	hs_conf_free(c);
+	/* no log-level: notice, moved by -v/-q */
+	ck_assert_int_eq(hs_daemon_log_level(NULL, 0), HS_LOG_NOTICE);
+	ck_assert_int_eq(hs_daemon_log_level(NULL, -1), HS_LOG_WARNING);
+	ck_assert_int_eq(hs_daemon_log_level(NULL, 5), HS_LOG_DEBUG);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("conf");
@@ -555,6 +575,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, durations);
 	tcase_add_test(tc, reload_keeps_old);
 	tcase_add_test(tc, common_options);
+	tcase_add_test(tc, log_level_from_conf);
 	suite_add_tcase(s, tc);
 	return s;
 }
