@@ -67,6 +67,9 @@ static const char *const texts[] = {
 	[HS_ETSIG_ALG - HS_ERROR_MIN]       = "unsupported TSIG algorithm",
 	[HS_EDNSKEY - HS_ERROR_MIN]         = "bad DNSKEY RDATA (protocol is not 3)",
 	[HS_ETSIG_NONE - HS_ERROR_MIN]      = "message is not TSIG-signed",
+	[HS_EXFR_RCODE - HS_ERROR_MIN]     = "transfer refused: the server answered with an error RCODE",
+	[HS_EXFR_SERIAL - HS_ERROR_MIN]    = "transferred serial is older than the zone's (RFC 1982)",
+	[HS_EXFR_DELTA - HS_ERROR_MIN]     = "IXFR difference does not fit the zone",
 };
 
 const char *hs_strerror(int code)

@@ -79,6 +79,11 @@ enum {
 	HS_EDNSKEY,        /* DNSKEY RDATA: protocol is not 3 */
 	HS_ETSIG_NONE,     /* message is not TSIG-signed */
 
+	/* zone transfers (common/xfr) */
+	HS_EXFR_RCODE,     /* the server answered with an error RCODE */
+	HS_EXFR_SERIAL,    /* the transferred serial is older than ours (RFC 1982) */
+	HS_EXFR_DELTA,     /* an IXFR difference does not fit the zone */
+
 	HS_ERROR_MAX
 };
 
