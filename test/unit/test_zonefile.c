@@ -1,4 +1,4 @@
-/* Unit tests for libhsync/zone.c: zone files through libzscanner, apex HSYNC. */
+/* Unit tests for libhsync/zonefile.c: zone files through libzscanner, apex HSYNC. */
 #include <string.h>
 
 #include <libknot/libknot.h>
@@ -6,7 +6,7 @@
 #include "libhsync/codepoints.h"
 #include "libhsync/error.h"
 #include "libhsync/rr.h"
-#include "libhsync/zone.h"
+#include "libhsync/zonefile.h"
 #include "test/unit/unit.h"
 
 /* Every RR as one text line "owner ttl TYPE rdata-generic". */
@@ -39,7 +39,7 @@ START_TEST(read_generic_zone)
 {
 	struct dump d = { .count = 0 };
 	char err[256];
-	int rc = hs_zone_read_file(hs_testdata("rr-example.zone"), "example.org.", dump_rr, &d,
+	int rc = hs_zonefile_read(hs_testdata("rr-example.zone"), "example.org.", dump_rr, &d,
 	                           err, sizeof(err));
 	ck_assert_msg(rc == HS_EOK, "%s", err);
 	ck_assert_int_eq(d.count, 9);
@@ -55,9 +55,9 @@ START_TEST(presentation_reads_the_same)
 {
 	struct dump a = { .count = 0 }, b = { .count = 0 };
 	char err[256];
-	ck_assert_int_eq(hs_zone_read_file(hs_testdata("rr-example.zone"), "example.org.", dump_rr,
+	ck_assert_int_eq(hs_zonefile_read(hs_testdata("rr-example.zone"), "example.org.", dump_rr,
 	                                   &a, err, sizeof(err)), HS_EOK);
-	int rc = hs_zone_read_file(hs_testdata("rr-example-presentation.zone"), "example.org.",
+	int rc = hs_zonefile_read(hs_testdata("rr-example-presentation.zone"), "example.org.",
 	                           dump_rr, &b, err, sizeof(err));
 	ck_assert_msg(rc == HS_EOK, "%s", err);
 	ck_assert_int_eq(a.count, b.count);
@@ -71,7 +71,7 @@ START_TEST(apex_hsync)
 	size_t n;
 	knot_rrset_t *rr = NULL;
 	char err[256];
-	int rc = hs_zone_apex_hsync(hs_testdata("rr-example.zone"), "example.org.", &rr, h, 8, &n,
+	int rc = hs_zonefile_apex_hsync(hs_testdata("rr-example.zone"), "example.org.", &rr, h, 8, &n,
 	                            err, sizeof(err));
 	ck_assert_msg(rc == HS_EOK, "%s", err);
 	ck_assert_uint_eq(n, 3);
@@ -89,10 +89,10 @@ START_TEST(apex_hsync)
 	ck_assert_int_eq(hs_hsync_to_text(&h[2], t, sizeof(t)), HS_EOK);
 	ck_assert_str_eq(t, "OFF AGENT NOSIGN agent.provider-c.example. agent.provider-b.example.");
 	/* room for two only */
-	ck_assert_int_eq(hs_zone_apex_hsync(hs_testdata("rr-example.zone"), "example.org.", NULL, h,
+	ck_assert_int_eq(hs_zonefile_apex_hsync(hs_testdata("rr-example.zone"), "example.org.", NULL, h,
 	                                    2, &n, err, sizeof(err)), HS_ESPACE);
 	/* no HSYNC at the apex (one below it does not count) */
-	rc = hs_zone_apex_hsync(hs_testdata("rr-nohsync.zone"), "example.org.", &rr, h, 8, &n, err,
+	rc = hs_zonefile_apex_hsync(hs_testdata("rr-nohsync.zone"), "example.org.", &rr, h, 8, &n, err,
 	                        sizeof(err));
 	ck_assert_msg(rc == HS_EOK, "%s", err);
 	ck_assert_uint_eq(n, 0);
@@ -108,13 +108,13 @@ static void expect_error(const char *file, int code, const char *msg)
 	hs_hsync_t h[8];
 	size_t n;
 	knot_rrset_t *rr = NULL;
-	int rc = hs_zone_apex_hsync(hs_testdata(file), "example.org.", &rr, h, 8, &n, err,
+	int rc = hs_zonefile_apex_hsync(hs_testdata(file), "example.org.", &rr, h, 8, &n, err,
 	                            sizeof(err));
 	ck_assert_msg(rc == code, "%s: got %d (%s), want %d", file, rc, err, code);
 	ck_assert_ptr_null(rr);
 	snprintf(want, sizeof(want), "%s%s", hs_testdata(file), msg);
 	ck_assert_str_eq(err, want);
-	rc = hs_zone_read_file(hs_testdata(file), "example.org.", dump_rr, &d, err, sizeof(err));
+	rc = hs_zonefile_read(hs_testdata(file), "example.org.", dump_rr, &d, err, sizeof(err));
 	if (code != HS_EHSYNC_MIXED) {
 		ck_assert_int_eq(rc, code);
 	}
@@ -143,7 +143,7 @@ START_TEST(strings)
 		"   NOSIGN prov up )\n"
 		"x A 192.0.2.1\n"
 		"@ HSYNC ON OWNER FOO a. .\n";
-	int rc = hs_zone_read_string(zone, strlen(zone), "mem", "ex.", dump_rr, &d, err, sizeof(err));
+	int rc = hs_zonefile_read_string(zone, strlen(zone), "mem", "ex.", dump_rr, &d, err, sizeof(err));
 	ck_assert_int_eq(rc, HS_EHSYNC_SIGN);
 	ck_assert_str_eq(err, "mem:6: bad HSYNC Sign (SIGN, NOSIGN, or 128-255)");
 	ck_assert_int_eq(d.count, 0);   /* presentation form is converted before any RR is given out */
@@ -151,7 +151,7 @@ START_TEST(strings)
 	/* without the bad line: 3 RRs, x.ex. on line 5 */
 	memset(&d, 0, sizeof(d));
 	size_t good = strstr(zone, "@ HSYNC ON OWNER FOO") - zone;
-	rc = hs_zone_read_string(zone, good, "mem", "ex.", dump_rr, &d, err, sizeof(err));
+	rc = hs_zonefile_read_string(zone, good, "mem", "ex.", dump_rr, &d, err, sizeof(err));
 	ck_assert_msg(rc == HS_EOK, "%s", err);
 	ck_assert_int_eq(d.count, 3);
 	ck_assert_ptr_nonnull(strstr(d.text, "ex. 60 HSYNC \\# 19 010102047072" "6f760265780002757002657800\n"));
@@ -159,7 +159,7 @@ START_TEST(strings)
 	/* the callback stops the reading with its own code */
 	memset(&d, 0, sizeof(d));
 	d.stop_after = 2;
-	rc = hs_zone_read_string(zone, good, "mem", "ex.", dump_rr, &d, err, sizeof(err));
+	rc = hs_zonefile_read_string(zone, good, "mem", "ex.", dump_rr, &d, err, sizeof(err));
 	ck_assert_int_eq(rc, HS_EEXIST);
 	ck_assert_int_eq(d.count, 2);
 	ck_assert_str_eq(err, "mem:3: already exists");
@@ -167,19 +167,19 @@ START_TEST(strings)
 	/* line numbers stay right after a converted multi-line record */
 	static const char zone2[] = "@ SOA ns hm 1 2 3 4 5\n@ HSYNC ( ON OWNER\n SIGN a. . )\nx A 1.2.3\n";
 	memset(&d, 0, sizeof(d));
-	rc = hs_zone_read_string(zone2, strlen(zone2), "mem", "ex.", dump_rr, &d, err, sizeof(err));
+	rc = hs_zonefile_read_string(zone2, strlen(zone2), "mem", "ex.", dump_rr, &d, err, sizeof(err));
 	ck_assert_int_eq(rc, HS_ESYNTAX);
 	ck_assert_str_eq(err, "mem:4: invalid IPv4 address");
 
 	/* empty text, no callback */
-	ck_assert_int_eq(hs_zone_read_string("", 0, NULL, "ex.", NULL, NULL, NULL, 0), HS_EOK);
-	ck_assert_int_eq(hs_zone_read_string("(", 1, "m", "ex.", NULL, NULL, err, sizeof(err)), HS_ESYNTAX);
+	ck_assert_int_eq(hs_zonefile_read_string("", 0, NULL, "ex.", NULL, NULL, NULL, 0), HS_EOK);
+	ck_assert_int_eq(hs_zonefile_read_string("(", 1, "m", "ex.", NULL, NULL, err, sizeof(err)), HS_ESYNTAX);
 }
 END_TEST
 
 static Suite *suite(void)
 {
-	Suite *s = suite_create("zone");
+	Suite *s = suite_create("zonefile");
 	TCase *tc = tcase_create("read");
 	tcase_add_test(tc, read_generic_zone);
 	tcase_add_test(tc, presentation_reads_the_same);

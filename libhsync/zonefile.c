@@ -1,5 +1,5 @@
 /*
- * libhsync/zone.c -- zone files through libzscanner, HSYNC in either form.
+ * libhsync/zonefile.c -- zone files through libzscanner, HSYNC in either form.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -14,11 +14,11 @@
 #include "libhsync/codepoints.h"
 #include "libhsync/error.h"
 #include "libhsync/rr.h"
-#include "libhsync/zone.h"
+#include "libhsync/zonefile.h"
 
 struct scan_state {
 	const char *name;
-	hs_zone_rr_fn fn;
+	hs_zonefile_rr_fn fn;
 	void *ctx;
 	int rc;
 	char *err;
@@ -195,8 +195,8 @@ static int convert_text(const char *text, size_t len, const char *name, const ch
 	return rc;
 }
 
-int hs_zone_read_string(const char *text, size_t len, const char *name, const char *origin,
-                        hs_zone_rr_fn fn, void *ctx, char *err, size_t errlen)
+int hs_zonefile_read_string(const char *text, size_t len, const char *name, const char *origin,
+                        hs_zonefile_rr_fn fn, void *ctx, char *err, size_t errlen)
 {
 	if (text == NULL && len > 0) {
 		return HS_EINVAL;
@@ -241,7 +241,7 @@ int hs_zone_read_string(const char *text, size_t len, const char *name, const ch
 	return rc;
 }
 
-int hs_zone_read_file(const char *path, const char *origin, hs_zone_rr_fn fn, void *ctx,
+int hs_zonefile_read(const char *path, const char *origin, hs_zonefile_rr_fn fn, void *ctx,
                       char *err, size_t errlen)
 {
 	if (path == NULL) {
@@ -272,7 +272,7 @@ int hs_zone_read_file(const char *path, const char *origin, hs_zone_rr_fn fn, vo
 		free(b.p);
 		return rc;
 	}
-	rc = hs_zone_read_string(b.p != NULL ? b.p : "", b.len, path, origin, fn, ctx, err, errlen);
+	rc = hs_zonefile_read_string(b.p != NULL ? b.p : "", b.len, path, origin, fn, ctx, err, errlen);
 	free(b.p);
 	return rc;
 }
@@ -293,7 +293,7 @@ static int collect_apex(const knot_rrset_t *rr, void *ctx)
 	return rc == KNOT_EOK ? 0 : HS_ENOMEM;
 }
 
-int hs_zone_apex_hsync(const char *path, const char *origin, knot_rrset_t **rrset,
+int hs_zonefile_apex_hsync(const char *path, const char *origin, knot_rrset_t **rrset,
                        hs_hsync_t *out, size_t max, size_t *count, char *err, size_t errlen)
 {
 	if (path == NULL || origin == NULL || count == NULL || (out == NULL && max > 0)) {
@@ -308,7 +308,7 @@ int hs_zone_apex_hsync(const char *path, const char *origin, knot_rrset_t **rrse
 	if (a.rrset == NULL) {
 		return HS_ENOMEM;
 	}
-	int rc = hs_zone_read_file(path, origin, collect_apex, &a, err, errlen);
+	int rc = hs_zonefile_read(path, origin, collect_apex, &a, err, errlen);
 	if (rc == HS_EOK) {
 		rc = hs_hsync_rrset_decode(a.rrset, out, max, count);
 		if (rc != HS_EOK && err != NULL && errlen > 0) {

@@ -1,5 +1,5 @@
 /*
- * libhsync/zone.h -- read zone files (BIND/NSD style) through libzscanner.
+ * libhsync/zonefile.h -- read zone files (BIND/NSD style) through libzscanner.
  *
  * HSYNC and DSYNC may be written in RFC 3597 generic form ("TYPE65282 \# 41
  * ...", what BIND, NSD and Knot accept) or in presentation form ("HSYNC ON
@@ -10,8 +10,8 @@
  * Errors: a negative code from libhsync/error.h, and "file:line: reason" (or
  * "file: reason") in the caller's err buffer (may be NULL).
  */
-#ifndef HS_ZONE_H
-#define HS_ZONE_H
+#ifndef HS_ZONEFILE_H
+#define HS_ZONEFILE_H
 
 #include <stddef.h>
 
@@ -26,19 +26,19 @@
  * reader fails, fn may already have been called for the records before the
  * bad one: callers that must be all-or-nothing collect first, then commit.
  */
-typedef int (*hs_zone_rr_fn)(const knot_rrset_t *rr, void *ctx);
+typedef int (*hs_zonefile_rr_fn)(const knot_rrset_t *rr, void *ctx);
 
 /*
  * Read the zone file at path; origin (text) is the initial $ORIGIN (the
  * zone name). HS_EIO if the file cannot be read, HS_ESYNTAX (or the code of
  * an HSYNC/DSYNC field) for bad content.
  */
-int hs_zone_read_file(const char *path, const char *origin, hs_zone_rr_fn fn, void *ctx,
+int hs_zonefile_read(const char *path, const char *origin, hs_zonefile_rr_fn fn, void *ctx,
                       char *err, size_t errlen);
 
 /* The same on zone text in memory; name is used in messages. */
-int hs_zone_read_string(const char *text, size_t len, const char *name, const char *origin,
-                        hs_zone_rr_fn fn, void *ctx, char *err, size_t errlen);
+int hs_zonefile_read_string(const char *text, size_t len, const char *name, const char *origin,
+                        hs_zonefile_rr_fn fn, void *ctx, char *err, size_t errlen);
 
 /*
  * Read the zone file and return its apex (owner == origin) HSYNC RRset,
@@ -47,7 +47,7 @@ int hs_zone_read_string(const char *text, size_t len, const char *name, const ch
  * records in out[0..max), *count of them. A zone without HSYNC gives count
  * 0 and an empty RRset. HSYNC at other owners is checked but not returned.
  */
-int hs_zone_apex_hsync(const char *path, const char *origin, knot_rrset_t **rrset,
+int hs_zonefile_apex_hsync(const char *path, const char *origin, knot_rrset_t **rrset,
                        hs_hsync_t *out, size_t max, size_t *count, char *err, size_t errlen);
 
-#endif /* HS_ZONE_H */
+#endif /* HS_ZONEFILE_H */
