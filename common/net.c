@@ -237,6 +237,7 @@ bool hs_prefix_match(const struct hs_prefix *p, const struct sockaddr *sa)
 #define DEF_TIMEOUT_MS  2000
 #define DEF_RETRIES     2
 #define READ_CHUNK      4096
+#define WQ_MAX          (1u << 20)   /* answers queued to a slow reader before we stop reading */
 
 static uint16_t rd16(const uint8_t *p)
 {
@@ -329,6 +330,25 @@ struct twrite {
 
 static void conn_process(struct conn *c);
 static void conn_close(struct conn *c);
+static void conn_timer(uv_timer_t *t);
+
+/* Answers pile up in memory when the peer does not read them. */
+static bool wq_full(struct conn *c)
+{
+	return uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > WQ_MAX;
+}
+
+/* Read on, if it was paused and need not be any more: from the loop, never
+ * from inside the caller's hs_net_done(). */
+static void conn_wake(struct conn *c)
+{
+	if (c->closing || c->in_process || c->reading || c->eof || c->kick ||
+	    c->pending >= c->srv->o.max_pending || wq_full(c)) {
+		return;
+	}
+	c->kick = true;
+	uv_timer_start(&c->timer, conn_timer, 0, 0);
+}
 
 static void srv_unref(struct hs_net_server *srv)
 {
@@ -589,7 +609,7 @@ static void conn_process(struct conn *c)
 	c->in_process = true;
 	c->refs++;   /* the handler may close the server, and with it c */
 	size_t off = 0;
-	while (!c->closing && !srv->closing && c->pending < srv->o.max_pending) {
+	while (!c->closing && !srv->closing && c->pending < srv->o.max_pending && !wq_full(c)) {
 		if (c->len - off < 2) {
 			break;
 		}
@@ -624,7 +644,7 @@ static void conn_process(struct conn *c)
 			if (c->pending == 0) {
 				conn_finish(c);
 			}
-		} else if (c->pending >= srv->o.max_pending) {
+		} else if (c->pending >= srv->o.max_pending || wq_full(c)) {
 			if (c->reading) {
 				uv_read_stop((uv_stream_t *)&c->tcp);
 				c->reading = false;
@@ -653,7 +673,10 @@ static void tcp_written(uv_write_t *w, int status)
 		conn_close(c);
 		return;
 	}
-	uv_timer_start(&c->timer, conn_timer, c->srv->o.idle_ms, 0);
+	if (!c->kick) {
+		uv_timer_start(&c->timer, conn_timer, c->srv->o.idle_ms, 0);
+	}
+	conn_wake(c);
 }
 
 static void tcp_accept(uv_stream_t *ls, int status)
@@ -860,18 +883,19 @@ void hs_net_done(hs_net_req_t *req)
 	if (!c->closing && !c->in_process) {
 		if (c->eof && c->pending == 0) {
 			conn_finish(c);
-		} else if (!c->reading && c->pending < srv->o.max_pending && c->len >= 2) {
-			/* paused with messages in the buffer: process them from the
-			 * loop, not from inside the caller's hs_net_done() */
-			c->kick = true;
-			uv_timer_start(&c->timer, conn_timer, 0, 0);
-		} else if (!c->reading && c->pending < srv->o.max_pending) {
-			if (uv_read_start((uv_stream_t *)&c->tcp, tcp_alloc, tcp_read) == 0) {
-				c->reading = true;
-			}
+		} else {
+			conn_wake(c);
 		}
 	}
 	conn_unref(c);
+}
+
+size_t hs_net_req_backlog(const hs_net_req_t *req)
+{
+	if (req == NULL || req->conn == NULL || req->conn->closing) {
+		return 0;
+	}
+	return uv_stream_get_write_queue_size((const uv_stream_t *)&req->conn->tcp);
 }
 
 int hs_net_reply(hs_net_req_t *req, const uint8_t *msg, size_t len)

@@ -120,6 +120,11 @@ int hs_net_send(hs_net_req_t *req, const uint8_t *msg, size_t len);
 void hs_net_done(hs_net_req_t *req);
 /* hs_net_send() then hs_net_done(): req is freed whatever is returned. */
 int hs_net_reply(hs_net_req_t *req, const uint8_t *msg, size_t len);
+/* Bytes queued on the request's TCP connection and not yet taken by the
+ * kernel (0 for UDP): a long answer (AXFR) can wait while it is large. A
+ * connection whose queue passes 1 MiB is not read until it drains, so a
+ * peer that asks without reading cannot fill our memory. */
+size_t hs_net_req_backlog(const hs_net_req_t *req);
 
 /* ---- client ---- */
 

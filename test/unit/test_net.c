@@ -110,7 +110,7 @@ END_TEST
 
 /* ---- a loop, a server and clients ---- */
 
-enum mode { M_ECHO, M_ASYNC, M_TC, M_STREAM, M_BADID, M_HOLD };
+enum mode { M_ECHO, M_ASYNC, M_TC, M_STREAM, M_BADID, M_HOLD, M_BIG };
 
 static struct {
 	uv_loop_t loop;
@@ -200,6 +200,13 @@ static void handler(hs_net_req_t *req, const uint8_t *msg, size_t len, void *arg
 		buf[len] = 2;
 		ck_assert_int_eq(hs_net_reply(req, buf, len + 1), 0);
 		break;
+	case M_BIG: {
+		static uint8_t big[60000];
+		memcpy(big, msg, len);
+		big[2] |= 0x80;
+		ck_assert_int_eq(hs_net_reply(req, big, sizeof(big)), 0);
+		break;
+	}
 	case M_ASYNC:
 	case M_HOLD:
 		ck_assert_int_lt(T.nheld, 16);
@@ -512,6 +519,8 @@ struct raw {
 	uint8_t out[4096];
 	size_t outlen;
 	bool half_close;
+	bool no_read;     /* do not read: a slow peer */
+	size_t total;     /* bytes read, also past in[] */
 	uint8_t in[8192];
 	size_t inlen;
 	int eof;      /* 1 when the server closed */
@@ -527,6 +536,11 @@ static void raw_closed(uv_handle_t *h)
 static void raw_alloc(uv_handle_t *h, size_t s, uv_buf_t *b)
 {
 	struct raw *r = h->data;
+	if (r->no_read) {   /* a sink: count, keep nothing */
+		static char sink[65536];
+		*b = uv_buf_init(sink, sizeof(sink));
+		return;
+	}
 	*b = uv_buf_init((char *)r->in + r->inlen, (unsigned)(sizeof(r->in) - r->inlen));
 }
 
@@ -538,7 +552,10 @@ static void raw_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		uv_close((uv_handle_t *)&r->tcp, raw_closed);
 		return;
 	}
-	r->inlen += (size_t)n;
+	r->total += (size_t)n;
+	if (!r->no_read) {
+		r->inlen += (size_t)n;
+	}
 }
 
 static void raw_written(uv_write_t *w, int status)
@@ -561,16 +578,25 @@ static void raw_connected(uv_connect_t *c, int status)
 		r->sh.data = r;
 		ck_assert_int_eq(uv_shutdown(&r->sh, (uv_stream_t *)&r->tcp, raw_shut), 0);
 	}
-	ck_assert_int_eq(uv_read_start((uv_stream_t *)&r->tcp, raw_alloc, raw_read), 0);
+	if (!r->no_read) {
+		ck_assert_int_eq(uv_read_start((uv_stream_t *)&r->tcp, raw_alloc, raw_read), 0);
+	}
 }
 
 static void raw_start(struct raw *r, const void *data, size_t len, bool half_close)
 {
+	bool no_read = r->no_read;
 	memset(r, 0, sizeof(*r));
+	r->no_read = no_read;
+	ck_assert_uint_le(len, sizeof(r->out));
 	memcpy(r->out, data, len);
 	r->outlen = len;
 	r->half_close = half_close;
-	uv_tcp_init(&T.loop, &r->tcp);
+	ck_assert_int_eq(uv_tcp_init_ex(&T.loop, &r->tcp, T.addr.ss_family), 0);
+	if (no_read) {
+		int small = 8192;   /* no autotuning: the kernel holds little for us */
+		ck_assert_int_eq(uv_recv_buffer_size((uv_handle_t *)&r->tcp, &small), 0);
+	}
 	r->tcp.data = r;
 	r->conn.data = r;
 	ck_assert_int_eq(uv_tcp_connect(&r->conn, &r->tcp, (struct sockaddr *)&T.addr, raw_connected), 0);
@@ -624,7 +650,7 @@ START_TEST(tcp_pipelined)
 	start_server(NULL, "127.0.0.1@0");
 	uint8_t buf[1024];
 	size_t len = frames(buf, 5);
-	struct raw r;
+	struct raw r = { .no_read = false };
 	raw_start(&r, buf, len, false);
 	ck_assert(run_until(&T.tcp_calls, 5, 2000));
 	size_t want = 5 * (2 + sizeof(query) + 1);
@@ -648,7 +674,7 @@ START_TEST(tcp_pending_limit)
 	start_server(&so, "127.0.0.1@0");
 	uint8_t buf[1024];
 	size_t len = frames(buf, 5);
-	struct raw r;
+	struct raw r = { .no_read = false };
 	raw_start(&r, buf, len, false);
 	ck_assert(run_until(&T.tcp_calls, 2, 2000));
 	run_until(&T.tcp_calls, 3, 100);
@@ -667,6 +693,32 @@ START_TEST(tcp_pending_limit)
 }
 END_TEST
 
+START_TEST(tcp_slow_reader)
+{
+	/* 150 questions with 60 kB answers (9 MB) to a peer that does not
+	 * read: the server stops taking questions once the kernel's buffers
+	 * (4 MB at most here) are full and about 1 MiB waits in memory ... */
+	T.mode = M_BIG;
+	start_server(NULL, "127.0.0.1@0");
+	uint8_t buf[4096];
+	size_t len = frames(buf, 150);
+	struct raw r;
+	r.no_read = true;
+	raw_start(&r, buf, len, false);
+	run_until(&T.calls, 150, 500);
+	ck_assert_int_gt(T.calls, 0);
+	ck_assert_int_lt(T.calls, 150);
+	/* ... and goes on once the peer reads */
+	ck_assert_int_eq(uv_read_start((uv_stream_t *)&r.tcp, raw_alloc, raw_read), 0);
+	ck_assert(run_until(&T.calls, 150, 3000));
+	for (int i = 0; i < 200 && r.total < 150 * 60002; i++) {
+		run_until(&r.eof, 1, 20);
+	}
+	ck_assert_uint_eq(r.total, 150 * 60002);
+	raw_stop(&r);
+}
+END_TEST
+
 START_TEST(tcp_half_close_flushes)
 {
 	/* the client sends two questions and closes its side: it still gets both answers */
@@ -674,7 +726,7 @@ START_TEST(tcp_half_close_flushes)
 	start_server(NULL, "127.0.0.1@0");
 	uint8_t buf[1024];
 	size_t len = frames(buf, 2);
-	struct raw r;
+	struct raw r = { .no_read = false };
 	raw_start(&r, buf, len, true);
 	ck_assert(run_until(&r.eof, 1, 2000));
 	unsigned mask;
@@ -688,7 +740,7 @@ START_TEST(tcp_bad_framing)
 {
 	struct hs_net_server_opts so = { .max_msg = 512, .idle_ms = 2000 };
 	start_server(&so, "127.0.0.1@0");
-	struct raw r;
+	struct raw r = { .no_read = false };
 
 	/* a zero length */
 	raw_start(&r, "\x00\x00\x00\x0c", 4, false);
@@ -737,7 +789,7 @@ START_TEST(tcp_idle_timeout)
 {
 	struct hs_net_server_opts so = { .idle_ms = 100 };
 	start_server(&so, "127.0.0.1@0");
-	struct raw r;
+	struct raw r = { .no_read = false };
 	uint64_t t0 = uv_hrtime();
 	raw_start(&r, "", 0, false);
 	ck_assert(run_until(&r.eof, 1, 2000));
@@ -752,7 +804,7 @@ START_TEST(tcp_max_conns)
 {
 	struct hs_net_server_opts so = { .max_conns = 1 };
 	start_server(&so, "127.0.0.1@0");
-	struct raw r1, r2;
+	struct raw r1 = { .no_read = false }, r2 = { .no_read = false };
 	raw_start(&r1, "", 0, false);
 	run_until(&r1.eof, 1, 100);
 	raw_start(&r2, "", 0, false);
@@ -867,6 +919,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, cancel);
 	tcase_add_test(tc, tcp_pipelined);
 	tcase_add_test(tc, tcp_pending_limit);
+	tcase_add_test(tc, tcp_slow_reader);
 	tcase_add_test(tc, tcp_half_close_flushes);
 	tcase_add_test(tc, tcp_bad_framing);
 	tcase_add_test(tc, tcp_idle_timeout);
