@@ -483,6 +483,9 @@ static int read_file(struct reader *r, const char *path, const char *from_file,
 	}
 	FILE *f = fopen(path, "r");
 	if (f == NULL) {
+		if (from_file == NULL) {
+			return errf(r->err, r->errlen, path, 0, "%s", strerror(errno));
+		}
 		return errf(r->err, r->errlen, where, wline, "cannot open %s: %s", path, strerror(errno));
 	}
 	struct stat st;
