@@ -46,6 +46,7 @@
 #define HS_PS_OP_HELLO         1
 #define HS_PS_OP_HEARTBEAT     2
 #define HS_PS_OP_PRIVATE_MIN   128
+#define HS_PS_OP_RFI           128   /* private: request for information (doc/protocol.md) */
 #define HS_PS_TRANSPORT_DNS    0x01  /* mandatory */
 #define HS_PS_TRANSPORT_API    0x02
 #define HS_PS_SYNC_LEADER      0x01  /* leader/follower */

@@ -70,6 +70,9 @@ static const char *const texts[] = {
 	[HS_EXFR_RCODE - HS_ERROR_MIN]     = "transfer refused: the server answered with an error RCODE",
 	[HS_EXFR_SERIAL - HS_ERROR_MIN]    = "transferred serial is older than the zone's (RFC 1982)",
 	[HS_EXFR_DELTA - HS_ERROR_MIN]     = "IXFR difference does not fit the zone",
+	[HS_EAGENTMSG - HS_ERROR_MIN]      = "not an agent message (opcode or Provider-Sync operation)",
+	[HS_EREPLAY - HS_ERROR_MIN]        = "message replayed (already accepted within its validity window)",
+	[HS_EREPLAY_FULL - HS_ERROR_MIN]   = "replay cache full of unexpired messages; message refused",
 };
 
 const char *hs_strerror(int code)

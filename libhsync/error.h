@@ -84,6 +84,11 @@ enum {
 	HS_EXFR_SERIAL,    /* the transferred serial is older than ours (RFC 1982) */
 	HS_EXFR_DELTA,     /* an IXFR difference does not fit the zone */
 
+	/* agent messages (libhsync/msg, libhsync/replay) */
+	HS_EAGENTMSG,      /* not an agent message (opcode or Provider-Sync operation) */
+	HS_EREPLAY,        /* message already seen within its validity window */
+	HS_EREPLAY_FULL,   /* replay cache full of unexpired entries */
+
 	HS_ERROR_MAX
 };
 
