@@ -558,11 +558,12 @@ static void conn_timer(uv_timer_t *t)
 		}
 		return;
 	}
-	if (c->pending > 0 || c->writes > 0) {
-		/* busy, not idle: an answer is being worked on or written */
+	if (c->pending > 0) {
+		/* not idle: the daemon is still working on an answer */
 		uv_timer_start(&c->timer, conn_timer, c->srv->o.idle_ms, 0);
 		return;
 	}
+	/* nothing asked, or answers the peer has not taken for that long */
 	conn_close(c);
 }
 

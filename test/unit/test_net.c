@@ -719,6 +719,26 @@ START_TEST(tcp_slow_reader)
 }
 END_TEST
 
+START_TEST(tcp_stalled_reader_dropped)
+{
+	/* a peer that takes nothing for idle_ms is dropped, answers and all */
+	T.mode = M_BIG;
+	struct hs_net_server_opts so = { .idle_ms = 150 };
+	start_server(&so, "127.0.0.1@0");
+	uint8_t buf[4096];
+	size_t len = frames(buf, 150);
+	struct raw r;
+	r.no_read = true;
+	raw_start(&r, buf, len, false);
+	int never = 0;
+	run_until(&never, 1, 600);
+	ck_assert_int_eq(uv_read_start((uv_stream_t *)&r.tcp, raw_alloc, raw_read), 0);
+	ck_assert(run_until(&r.eof, 1, 3000));
+	ck_assert_uint_lt(r.total, 150 * 60002);
+	raw_stop(&r);
+}
+END_TEST
+
 START_TEST(tcp_half_close_flushes)
 {
 	/* the client sends two questions and closes its side: it still gets both answers */
@@ -920,6 +940,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, tcp_pipelined);
 	tcase_add_test(tc, tcp_pending_limit);
 	tcase_add_test(tc, tcp_slow_reader);
+	tcase_add_test(tc, tcp_stalled_reader_dropped);
 	tcase_add_test(tc, tcp_half_close_flushes);
 	tcase_add_test(tc, tcp_bad_framing);
 	tcase_add_test(tc, tcp_idle_timeout);
