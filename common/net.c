@@ -234,6 +234,7 @@ bool hs_prefix_match(const struct hs_prefix *p, const struct sockaddr *sa)
 #define DEF_IDLE_MS     10000
 #define DEF_MAX_CONNS   256
 #define DEF_MAX_PENDING 32
+#define DEF_MAX_UDP     1024
 #define DEF_TIMEOUT_MS  2000
 #define DEF_RETRIES     2
 #define READ_CHUNK      4096
@@ -305,6 +306,7 @@ struct hs_net_server {
 	struct listener *listeners;
 	struct conn *conns;
 	unsigned nconns;
+	unsigned udp_pending; /* UDP requests not ended */
 	unsigned refs;        /* owner + listeners + conns + UDP requests and sends */
 	bool closing;
 };
@@ -390,6 +392,9 @@ int hs_net_server_new(uv_loop_t *loop, const struct hs_net_server_opts *opts,
 	if (srv->o.max_pending == 0) {
 		srv->o.max_pending = DEF_MAX_PENDING;
 	}
+	if (srv->o.max_udp == 0) {
+		srv->o.max_udp = DEF_MAX_UDP;
+	}
 	srv->loop = loop;
 	srv->handler = handler;
 	srv->arg = arg;
@@ -429,6 +434,9 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 	    nread > HS_NET_MSG_MAX || hs_addr_len(addr) == 0) {
 		return;   /* nothing, an error, or a datagram too big: nobody to answer */
 	}
+	if (srv->udp_pending >= srv->o.max_udp) {
+		return;   /* a flood while the daemon is busy: the client will retry */
+	}
 	struct hs_net_req *req = calloc(1, sizeof(*req));
 	if (req == NULL) {
 		return;
@@ -437,6 +445,7 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 	req->udp = l;
 	memcpy(&req->peer, addr, hs_addr_len(addr));
 	srv->refs++;
+	srv->udp_pending++;
 	srv->handler(req, (const uint8_t *)buf->base, (size_t)nread, srv->arg);
 }
 
@@ -877,6 +886,7 @@ void hs_net_done(hs_net_req_t *req)
 	struct conn *c = req->conn;
 	free(req);
 	if (c == NULL) {
+		srv->udp_pending--;
 		srv_unref(srv);
 		return;
 	}

@@ -87,6 +87,8 @@ struct hs_net_server_opts {
 	unsigned max_conns;    /* TCP connections at once; more are closed at once (default 256) */
 	unsigned max_pending;  /* unanswered messages per TCP connection before it is
 	                          read no more until one is answered (default 32) */
+	unsigned max_udp;      /* unanswered UDP messages in all; more are dropped
+	                          unseen (default 1024) */
 };
 
 /* New server on loop; opts NULL or zero fields mean the defaults. */

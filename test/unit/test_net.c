@@ -860,6 +860,33 @@ START_TEST(answer_after_close)
 }
 END_TEST
 
+START_TEST(udp_pending_limit)
+{
+	/* the daemon holds two UDP questions: a third is dropped unseen */
+	T.mode = M_HOLD;
+	struct hs_net_server_opts so = { .max_udp = 2 };
+	start_server(&so, "127.0.0.1@0");
+	struct hs_net_query_opts o = { .timeout_ms = 200, .retries = 0 };
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(hs_net_query(&T.loop, (struct sockaddr *)&T.addr, query, sizeof(query),
+		                              &o, on_answer, &T, NULL), 0);
+	}
+	ck_assert(run_until(&T.done, 3, 2000));
+	ck_assert_int_eq(T.udp_calls, 2);
+	/* ending them makes room again */
+	while (T.nheld > 0) {
+		hs_net_done(T.held[--T.nheld]);
+	}
+	T.mode = M_ECHO;
+	T.done = 0;
+	ck_assert_int_eq(hs_net_query(&T.loop, (struct sockaddr *)&T.addr, query, sizeof(query),
+	                              &o, on_answer, &T, NULL), 0);
+	ck_assert(run_until(&T.done, 1, 2000));
+	ck_assert_int_eq(T.err, 0);
+	ck_assert_int_eq(T.udp_calls, 3);
+}
+END_TEST
+
 START_TEST(listen_errors)
 {
 	start_server(NULL, "127.0.0.1@0");
@@ -946,6 +973,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, tcp_idle_timeout);
 	tcase_add_test(tc, tcp_max_conns);
 	tcase_add_test(tc, answer_after_close);
+	tcase_add_test(tc, udp_pending_limit);
 	tcase_add_test(tc, listen_errors);
 	tcase_add_test(tc, signals);
 	suite_add_tcase(s, tc);
