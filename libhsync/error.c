@@ -73,6 +73,8 @@ static const char *const texts[] = {
 	[HS_EAGENTMSG - HS_ERROR_MIN]      = "not an agent message (opcode or Provider-Sync operation)",
 	[HS_EREPLAY - HS_ERROR_MIN]        = "message replayed (already accepted within its validity window)",
 	[HS_EREPLAY_FULL - HS_ERROR_MIN]   = "replay cache full of unexpired messages; message refused",
+	[HS_ECAT_VERSION - HS_ERROR_MIN]   = "catalog zone version missing or not 2 (RFC 9432)",
+	[HS_ECAT_BROKEN - HS_ERROR_MIN]    = "broken catalog zone (RFC 9432), not processed",
 };
 
 const char *hs_strerror(int code)

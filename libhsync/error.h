@@ -89,6 +89,10 @@ enum {
 	HS_EREPLAY,        /* message already seen within its validity window */
 	HS_EREPLAY_FULL,   /* replay cache full of unexpired entries */
 
+	/* catalog zones (hsyncd/catalog, RFC 9432) */
+	HS_ECAT_VERSION,   /* version.$CATZ TXT missing or not "2" */
+	HS_ECAT_BROKEN,    /* broken catalog zone, not processed */
+
 	HS_ERROR_MAX
 };
 
