@@ -386,26 +386,35 @@ static int zone_sort(hs_zone_t *z)
 		z->nsorted = z->n;
 	}
 	if (z->nempty > 0) {
+		/* The new table first, so that failing changes nothing. */
+		size_t live = z->n - z->nempty, cap = 128;
+		while (live * 10 > cap * 7) {
+			cap *= 2;
+		}
+		node_t **t = calloc(cap, sizeof(*t));
+		if (t == NULL) {
+			return HS_ENOMEM;
+		}
 		size_t w = 0;
 		for (size_t r = 0; r < z->n; r++) {
 			node_t *n = z->order[r];
 			if (n->nsets == 0) {
 				z->bytes -= node_size(n);
 				free(n);
-			} else {
-				z->order[w++] = n;
+				continue;
 			}
+			size_t i = n->hash & (cap - 1);
+			while (t[i] != NULL) {
+				i = (i + 1) & (cap - 1);
+			}
+			t[i] = n;
+			z->order[w++] = n;
 		}
+		free(z->tab);
+		z->tab = t;
+		z->tabcap = cap;
 		z->n = z->nsorted = w;
 		z->nempty = 0;
-		size_t cap = 128;
-		while (z->n * 10 > cap * 7) {
-			cap *= 2;
-		}
-		int ret = tab_rebuild(z, cap);
-		if (ret != HS_EOK) {
-			return ret;
-		}
 	}
 	for (size_t k = 0; k < z->n; k++) {
 		z->order[k]->idx = (uint32_t)k;
