@@ -562,6 +562,19 @@ START_TEST(load_corrupt)
 	ck_assert_int_eq(hs_contrib_get(c, KNOT_RRTYPE_NS, &rr, NULL), 0);
 	ck_assert_uint_eq(rr.rrs.count, 2);
 	ck_assert_uint_eq(rr.ttl, 300);
+	/* Written back, it is the same file byte for byte (the format is fixed). */
+	char *path = state_path("good");
+	ck_assert_int_eq(hs_contrib_save(c, path), 0);
+	uint8_t *a = NULL, *b = NULL;
+	size_t al = 0, bl = 0;
+	ck_assert_int_eq(hs_state_read(path, &a, &al), 0);
+	ck_assert_int_eq(hs_state_read(hs_testdata("comb-contrib-good.json"), &b, &bl), 0);
+	ck_assert_uint_eq(al, bl);
+	ck_assert(memcmp(a, b, al) == 0);
+	free(a);
+	free(b);
+	unlink(path);
+	free(path);
 	hs_contrib_free(c);
 	ck_assert_int_eq(hs_contrib_load(APEX, "/nonexistent-hsync-file.json", &c, err,
 	                                 sizeof(err)), 0);
