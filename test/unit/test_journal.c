@@ -226,6 +226,11 @@ START_TEST(persist_round_trip)
 	ck_assert_uint_eq(al, bl);
 	ck_assert(memcmp(a, b, al) == 0);
 	ck_assert(memcmp(a, "HSYNCJ1\n\x01\0\0\0\0\0\0\x01\0\0\0\x4d", 20) == 0);
+	free(b);
+	/* The file format is pinned by a committed file. */
+	ck_assert_int_eq(hs_state_read(hs_testdata("comb-journal-v1.bin"), &b, &bl), 0);
+	ck_assert_uint_eq(al, bl);
+	ck_assert(memcmp(a, b, al) == 0);
 	free(a);
 	free(b);
 	hs_journal_free(back);
