@@ -75,6 +75,12 @@ static const char *const texts[] = {
 	[HS_EREPLAY_FULL - HS_ERROR_MIN]   = "replay cache full of unexpired messages; message refused",
 	[HS_ECAT_VERSION - HS_ERROR_MIN]   = "catalog zone version missing or not 2 (RFC 9432)",
 	[HS_ECAT_BROKEN - HS_ERROR_MIN]    = "broken catalog zone (RFC 9432), not processed",
+	[HS_EDISC_NOAD - HS_ERROR_MIN]     = "answer not DNSSEC-validated (no AD bit from the resolver)",
+	[HS_EDISC_NXDOMAIN - HS_ERROR_MIN] = "name does not exist (NXDOMAIN)",
+	[HS_EDISC_NODATA - HS_ERROR_MIN]   = "no record of that type at the name (NODATA)",
+	[HS_EDISC_RCODE - HS_ERROR_MIN]    = "resolver answered with an error RCODE",
+	[HS_EDISC_MISMATCH - HS_ERROR_MIN] = "not the answer to our query",
+	[HS_EDISC_DATA - HS_ERROR_MIN]     = "published discovery record malformed or unusable",
 };
 
 const char *hs_strerror(int code)

@@ -93,6 +93,14 @@ enum {
 	HS_ECAT_VERSION,   /* version.$CATZ TXT missing or not "2" */
 	HS_ECAT_BROKEN,    /* broken catalog zone, not processed */
 
+	/* agent discovery (agentd/discover) */
+	HS_EDISC_NOAD,     /* answer not validated: no AD bit from the resolver */
+	HS_EDISC_NXDOMAIN, /* the name does not exist */
+	HS_EDISC_NODATA,   /* the name has no record of that type */
+	HS_EDISC_RCODE,    /* the resolver answered SERVFAIL or another error RCODE */
+	HS_EDISC_MISMATCH, /* not the answer to our query (ID, question, QR, malformed) */
+	HS_EDISC_DATA,     /* published record malformed or unusable */
+
 	HS_ERROR_MAX
 };
 
