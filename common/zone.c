@@ -365,6 +365,10 @@ static int node_cmp(const void *a, const void *b)
 
 static int zone_sort(hs_zone_t *z)
 {
+	if (z->nsorted == z->n && z->nempty == 0) {
+		return HS_EOK;
+	}
+	size_t moved = z->n;    /* order[0, moved) keep their places */
 	if (z->nsorted < z->n) {
 		size_t t = z->n - z->nsorted;
 		node_t **tail = malloc(t * sizeof(*tail));
@@ -383,6 +387,7 @@ static int zone_sort(hs_zone_t *z)
 			}
 		}
 		free(tail);
+		moved = i;
 		z->nsorted = z->n;
 	}
 	if (z->nempty > 0) {
@@ -401,6 +406,7 @@ static int zone_sort(hs_zone_t *z)
 			if (n->nsets == 0) {
 				z->bytes -= node_size(n);
 				free(n);
+				moved = w < moved ? w : moved;
 				continue;
 			}
 			size_t i = n->hash & (cap - 1);
@@ -416,7 +422,7 @@ static int zone_sort(hs_zone_t *z)
 		z->n = z->nsorted = w;
 		z->nempty = 0;
 	}
-	for (size_t k = 0; k < z->n; k++) {
+	for (size_t k = moved; k < z->n; k++) {
 		z->order[k]->idx = (uint32_t)k;
 	}
 	return HS_EOK;

@@ -360,6 +360,79 @@ START_TEST(many_records)
 }
 END_TEST
 
+static void host_rr(knot_rrset_t *rr, uint8_t *owner, uint8_t *rdbuf, size_t i, uint8_t v)
+{
+	int l = snprintf((char *)owner + 1, 40, "h%zu", i);
+	owner[0] = (uint8_t)l;
+	memcpy(owner + 1 + l, "\x07""example", 9);
+	knot_rdata_t *rd = (knot_rdata_t *)rdbuf;
+	uint8_t ip[4] = { 10, 0, (uint8_t)i, v };
+	knot_rdata_init(rd, 4, ip);
+	knot_rrset_init(rr, owner, KNOT_RRTYPE_A, KNOT_CLASS_IN, 60);
+	rr->rrs.count = 1;
+	rr->rrs.size = 6;
+	rr->rrs.rdata = rd;
+}
+
+START_TEST(random_edits)
+{
+	/* Random adds and removes, iterating now and then (which sorts and
+	 * compacts), against a zone built afresh from what should be there. */
+	enum { N = 300, V = 3 };
+	static bool want[N][V];
+	memset(want, 0, sizeof(want));
+	hs_zone_t *z = NULL;
+	ck_assert_int_eq(hs_zone_new(ORIGIN, KNOT_CLASS_IN, &z), 0);
+	srand(42);
+	for (int step = 0; step < 20000; step++) {
+		size_t i = (size_t)rand() % N;
+		uint8_t v = (uint8_t)(rand() % V);
+		uint8_t owner[64], rdbuf[8];
+		knot_rrset_t rr;
+		host_rr(&rr, owner, rdbuf, i, v);
+		if (rand() % 2) {
+			ck_assert_int_eq(hs_zone_add(z, &rr, NULL), 0);
+			want[i][v] = true;
+		} else {
+			ck_assert_int_eq(hs_zone_remove(z, &rr), want[i][v] ? 0 : HS_ENOTFOUND);
+			want[i][v] = false;
+		}
+		if (step % 997 == 0) {
+			hs_zone_iter_t it;
+			knot_rrset_t x, prev;
+			size_t k = 0;
+			ck_assert_int_eq(hs_zone_iter_begin(z, 0, &it), 0);
+			while (hs_zone_iter_next(&it, &x)) {
+				if (k++ > 0) {
+					ck_assert_int_lt(hs_dname_canon_cmp(prev.owner, x.owner), 0);
+				}
+				prev = x;
+			}
+			ck_assert_uint_eq(k, hs_zone_rrset_count(z));
+		}
+	}
+	hs_zone_t *ref = NULL;
+	ck_assert_int_eq(hs_zone_new(ORIGIN, KNOT_CLASS_IN, &ref), 0);
+	for (size_t i = 0; i < N; i++) {
+		for (uint8_t v = 0; v < V; v++) {
+			if (want[i][v]) {
+				uint8_t owner[64], rdbuf[8];
+				knot_rrset_t rr;
+				host_rr(&rr, owner, rdbuf, i, v);
+				ck_assert_int_eq(hs_zone_add(ref, &rr, NULL), 0);
+			}
+		}
+	}
+	ck_assert(hs_zone_equal(z, ref));
+	hs_zone_t *cp = NULL;
+	ck_assert_int_eq(hs_zone_copy(z, &cp), 0);
+	ck_assert(hs_zone_equal(cp, ref));
+	hs_zone_free(cp);
+	hs_zone_free(ref);
+	hs_zone_free(z);
+}
+END_TEST
+
 START_TEST(serial_arith)
 {
 	ck_assert_int_eq(hs_serial_cmp(1, 1), 0);
@@ -395,6 +468,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, refuse_bad_rr);
 	tcase_add_test(tc, diff_and_apply);
 	tcase_add_test(tc, many_records);
+	tcase_add_test(tc, random_edits);
 	tcase_add_test(tc, serial_arith);
 	suite_add_tcase(s, tc);
 	return s;
