@@ -36,7 +36,31 @@
  *
  * Zones handed out (hs_combiner_zone) are borrowed and change only inside
  * the three calls above; the diff in a result is new (owned by the result).
+ * hs_combiner_owner_full() REPLACES the zone object (the old one is freed),
+ * the other two change it in place: an AXFR out that streams the zone over
+ * several event-loop turns must finish first, or work on hs_zone_copy().
  * Functions return 0 or a negative code and never print.
+ *
+ * Wiring, per zone (paths are the daemon's choice, see journal.h):
+ *   start:   hs_contrib_load(apex, cpath, &ct, err)
+ *            hs_journal_load(apex, jpath, max_e, max_rr, &j, &st, err)
+ *            hs_combiner_new(apex, &st, &c)
+ *   AXFR in: hs_combiner_owner_full(c, zone, ct, &r)
+ *   IXFR in: for each delta, hs_combiner_owner_diff(c, delta, ct, &r)
+ *            (an error means the delta does not fit: fall back to AXFR)
+ *   UPDATE:  hs_contrib_update(ct, pkt, hs_combiner_zone(c), keyname,
+ *                              cpath, &rcode, &rep, why, sizeof(why))
+ *            on NOERROR with rep.n > 0: log hs_contrib_report_str(&rep),
+ *            then hs_combiner_contrib(c, ct, &r)
+ *   after each r with r.what != HS_COMBINE_SAME:
+ *            hs_journal_record(j, &r); hs_combiner_state(c, &st);
+ *            hs_journal_save(j, &st, jpath); then serve and NOTIFY r.to
+ *            (and answer the UPDATE); hs_combine_result_clear(&r).
+ *   IXFR out from serial s: hs_journal_find(j, s, &first, &count); for
+ *            each entry, removed then added, each iterated with
+ *            HS_ZONE_ITER_SOA_FIRST; HS_ENOTFOUND: AXFR.
+ *   AXFR out: iterate hs_combiner_zone(c) with HS_ZONE_ITER_SOA_FIRST,
+ *            then the SOA again.
  */
 #ifndef HS_COMBINERD_COMBINE_H
 #define HS_COMBINERD_COMBINE_H
