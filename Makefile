@@ -123,7 +123,9 @@ integration: $(PROGS)
 
 # ---- fuzzing (clang libFuzzer) ---------------------------------------------------
 FUZZ_FLAGS = -std=gnu11 -I. -D_GNU_SOURCE $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined
-FUZZ_LIB_SRC := $(LIB_SRC) $(COM_SRC)
+# Daemon modules too (not main.c), so targets can fuzz their parsers (hsyncd/store, catalog).
+FUZZ_LIB_SRC := $(LIB_SRC) $(COM_SRC) \
+                $(filter-out %/main.c,$(wildcard hsyncd/*.c combinerd/*.c agentd/*.c))
 
 $(BUILD)/fuzz/%: test/fuzz/%.c $(FUZZ_LIB_SRC) $(HEADERS) | deps
 	@mkdir -p $(@D)
