@@ -1,0 +1,990 @@
+/*
+ * hsyncd/main.c -- the hsyncd daemon: the libuv loop around its modules.
+ *
+ * Per zone: the apex state (apex.h), a refresh timer, at most one query in
+ * flight (SOA over UDP, then IXFR or AXFR over TCP, followed by
+ * hs_apex_xfr_*), and NOTIFY jobs to subscribers, one per (subscriber,
+ * type), each retried with a growing interval until answered. The protocol
+ * decisions are in answer.c, proto.c and config.c (hsyncd.h), change.c and
+ * store.c; this file only moves messages and keeps timers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <uv.h>
+#include <libknot/libknot.h>
+
+#include "common/daemon.h"
+#include "common/log.h"
+#include "common/net.h"
+#include "hsyncd/apex.h"
+#include "hsyncd/change.h"
+#include "hsyncd/hsyncd.h"
+#include "hsyncd/store.h"
+#include "libhsync/error.h"
+
+#define NOTIFY_COALESCE_MS 20   /* changes this close together give one NOTIFY per type */
+#define QUERY_CAP 1024
+
+struct daemon;
+struct zone;
+
+/* One query (SOA, IXFR or AXFR) to a zone's source. */
+struct op {
+	struct zone *z;
+	hsd_cfg_t *cfg;            /* reference: the key and source are borrowed from it */
+	hsd_peer_t src;
+	uint16_t qtype;
+	uint8_t q[QUERY_CAP];
+	size_t qlen;
+	hs_tsig_ctx_t tsig;
+	hs_net_query_t *h;
+	hs_apex_xfr_t x;
+	bool xfr;                  /* x is in use */
+	size_t msgs;
+};
+
+/* NOTIFY of one type to one subscriber, until answered. */
+struct job {
+	struct job *next;
+	struct zone *z;
+	hsd_cfg_t *cfg;            /* reference: peer.key is borrowed from it */
+	hsd_peer_t peer;
+	int slot;
+	unsigned attempt;
+	bool inflight, again, closing;
+	uv_timer_t timer;
+	hs_net_query_t *h;
+	uint8_t q[QUERY_CAP];
+	size_t qlen;
+	hs_tsig_ctx_t tsig;
+};
+
+struct zone {
+	struct daemon *d;
+	struct zone *hnext;
+	const hsd_zone_cfg_t *zc;  /* borrowed from d->cfg */
+	knot_dname_storage_t name;
+	char name_txt[KNOT_DNAME_TXT_MAXLEN + 1];
+	hs_apex_t *cur;
+	uv_timer_t timer;
+	struct op *op;
+	bool again;                /* refresh asked while busy */
+	struct job *jobs;
+};
+
+struct events {
+	uv_process_t proc;
+	uv_pipe_t in;
+	bool running;
+	unsigned open;
+};
+
+struct daemon {
+	uv_loop_t *loop;
+	hsd_cfg_t *cfg;
+	const char *conf_file;
+	int verbosity;
+	hs_store_t *store;
+	hs_net_server_t *srv;
+	hs_signals_t *sig;
+	struct zone **zones;
+	size_t nzones;
+	struct zone **hash;
+	size_t hsize;
+	struct events *ev;
+	bool stopping;
+};
+
+static const char *rcode_name(uint16_t rcode)
+{
+	const knot_lookup_t *l = knot_lookup_by_id(knot_rcode_names, rcode);
+	return l != NULL ? l->name : "an unknown RCODE";
+}
+
+/* ---- zone table ------------------------------------------------------------------- */
+
+static size_t name_hash(const knot_dname_t *name)
+{
+	uint32_t h = 2166136261u;
+	size_t n = knot_dname_size(name);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = name[i];
+		if (c >= 'A' && c <= 'Z') {
+			c += 'a' - 'A';
+		}
+		h = (h ^ c) * 16777619u;
+	}
+	return h;
+}
+
+static int rehash(struct daemon *d)
+{
+	size_t size = 64;
+	while (size < 2 * d->nzones) {
+		size *= 2;
+	}
+	struct zone **t = calloc(size, sizeof(*t));
+	if (t == NULL) {
+		return HS_ENOMEM;
+	}
+	for (size_t i = 0; i < d->nzones; i++) {
+		struct zone *z = d->zones[i];
+		size_t b = name_hash(z->name) & (size - 1);
+		z->hnext = t[b];
+		t[b] = z;
+	}
+	free(d->hash);
+	d->hash = t;
+	d->hsize = size;
+	return 0;
+}
+
+static struct zone *zone_find(struct daemon *d, const knot_dname_t *name)
+{
+	if (d->hash == NULL) {
+		return NULL;
+	}
+	for (struct zone *z = d->hash[name_hash(name) & (d->hsize - 1)]; z; z = z->hnext) {
+		if (knot_dname_is_case_equal(z->name, name)) {
+			return z;
+		}
+	}
+	return NULL;
+}
+
+/* ---- events for scripts --------------------------------------------------------------- */
+
+static void ev_closed(uv_handle_t *h)
+{
+	struct events *ev = h->data;
+	if (--ev->open == 0) {
+		free(ev);
+	}
+}
+
+static void ev_close(struct events *ev)
+{
+	if (ev == NULL) {
+		return;
+	}
+	ev->running = false;
+	if (!uv_is_closing((uv_handle_t *)&ev->in)) {
+		uv_close((uv_handle_t *)&ev->in, ev_closed);
+	}
+	if (!uv_is_closing((uv_handle_t *)&ev->proc)) {
+		uv_close((uv_handle_t *)&ev->proc, ev_closed);
+	}
+}
+
+static void ev_exited(uv_process_t *p, int64_t status, int signum)
+{
+	struct events *ev = p->data;
+	hs_log(HS_LOG_WARNING, NULL, NULL, "events command ended (status %lld, signal %d); "
+	       "started again at the next change", (long long)status, signum);
+	struct daemon *d = ev->proc.loop->data;
+	if (d->ev == ev) {
+		d->ev = NULL;
+	}
+	ev_close(ev);
+}
+
+static struct events *ev_start(struct daemon *d)
+{
+	struct events *ev = calloc(1, sizeof(*ev));
+	if (ev == NULL) {
+		return NULL;
+	}
+	uv_pipe_init(d->loop, &ev->in, 0);
+	ev->in.data = ev;
+	ev->proc.data = ev;
+	ev->open = 1;
+	char *args[] = { "/bin/sh", "-c", (char *)d->cfg->events_cmd, NULL };
+	uv_stdio_container_t io[3];
+	io[0].flags = UV_CREATE_PIPE | UV_READABLE_PIPE;
+	io[0].data.stream = (uv_stream_t *)&ev->in;
+	io[1].flags = UV_INHERIT_FD;
+	io[1].data.fd = 1;
+	io[2].flags = UV_INHERIT_FD;
+	io[2].data.fd = 2;
+	uv_process_options_t o;
+	memset(&o, 0, sizeof(o));
+	o.exit_cb = ev_exited;
+	o.file = args[0];
+	o.args = args;
+	o.stdio = io;
+	o.stdio_count = 3;
+	int ret = uv_spawn(d->loop, &ev->proc, &o);
+	if (ret != 0) {
+		hs_log_code(HS_LOG_ERROR, ret, NULL, NULL, "events exec \"%s\": cannot start",
+		            d->cfg->events_cmd);
+		uv_close((uv_handle_t *)&ev->in, ev_closed);
+		return NULL;
+	}
+	ev->open = 2;
+	ev->running = true;
+	hs_log_info("events exec \"%s\": started, pid %d", d->cfg->events_cmd, ev->proc.pid);
+	return ev;
+}
+
+static void ev_written(uv_write_t *w, int status)
+{
+	if (status < 0) {
+		hs_log_code(HS_LOG_WARNING, status, NULL, NULL, "events command: write failed");
+	}
+	free(w);
+}
+
+static void ev_line(const char *line, void *arg)
+{
+	struct daemon *d = arg;
+	if (d->cfg->events == HSD_EVENTS_STDOUT) {
+		fputs(line, stdout);
+		fputc('\n', stdout);
+		fflush(stdout);
+		return;
+	}
+	if (d->cfg->events != HSD_EVENTS_EXEC) {
+		return;
+	}
+	if (d->ev == NULL && (d->ev = ev_start(d)) == NULL) {
+		return;
+	}
+	size_t n = strlen(line);
+	uv_write_t *w = malloc(sizeof(*w) + n + 1);
+	if (w == NULL) {
+		return;
+	}
+	char *buf = (char *)(w + 1);
+	memcpy(buf, line, n);
+	buf[n] = '\n';
+	uv_buf_t b = uv_buf_init(buf, (unsigned)n + 1);
+	int ret = uv_write(w, (uv_stream_t *)&d->ev->in, &b, 1, ev_written);
+	if (ret != 0) {
+		hs_log_code(HS_LOG_WARNING, ret, NULL, NULL, "events command: write failed");
+		free(w);
+	}
+}
+
+/* ---- NOTIFY to subscribers -------------------------------------------------------------- */
+
+static void job_fire(uv_timer_t *t);
+
+static void job_closed(uv_handle_t *h)
+{
+	struct job *j = h->data;
+	hsd_cfg_unref(j->cfg);
+	free(j);
+}
+
+/* Take j out of its zone's list and free it (after its timer closes). */
+static void job_end(struct job *j)
+{
+	struct zone *z = j->z;
+	for (struct job **p = &z->jobs; *p; p = &(*p)->next) {
+		if (*p == j) {
+			*p = j->next;
+			break;
+		}
+	}
+	if (j->h != NULL) {
+		hs_net_cancel(j->h);
+		j->h = NULL;
+	}
+	j->closing = true;
+	uv_close((uv_handle_t *)&j->timer, job_closed);
+}
+
+static void job_answer(int err, const uint8_t *msg, size_t len, void *arg)
+{
+	struct job *j = arg;
+	struct zone *z = j->z;
+	const char *type = hs_apex_slot_name(j->slot);
+	j->h = NULL;
+	j->inflight = false;
+	uint16_t rcode = 0;
+	if (err == 0) {
+		err = hsd_msg_check(j->q, j->qlen, msg, len, &j->tsig, false, &rcode, NULL);
+	}
+	if (err == 0 || err == HS_EXFR_RCODE) {
+		if (err == 0) {
+			hs_log(HS_LOG_INFO, z->name_txt, j->peer.text, "NOTIFY %s answered", type);
+		} else {
+			hs_log(HS_LOG_WARNING, z->name_txt, j->peer.text, "NOTIFY %s answered with %s",
+			       type, rcode_name(rcode));
+		}
+		if (j->again) {
+			j->again = false;
+			j->attempt = 0;
+			uv_timer_start(&j->timer, job_fire, NOTIFY_COALESCE_MS, 0);
+		} else {
+			job_end(j);
+		}
+		return;
+	}
+	unsigned wait = hsd_msg_notify_backoff(j->attempt);
+	hs_log_code(j->attempt == 0 ? HS_LOG_NOTICE : HS_LOG_INFO, err, z->name_txt, j->peer.text,
+	            "NOTIFY %s not answered (try %u), again in %us", type, j->attempt + 1, wait);
+	j->attempt++;
+	j->again = false;   /* the retry carries the news */
+	uv_timer_start(&j->timer, job_fire, (uint64_t)wait * 1000, 0);
+}
+
+static void job_fire(uv_timer_t *t)
+{
+	struct job *j = t->data;
+	struct zone *z = j->z;
+	knot_rrset_t soa;
+	const knot_rrset_t *hint = NULL;
+	if (z->cur != NULL && hs_apex_rrset(z->cur, KNOT_RRTYPE_SOA, &soa) == 0) {
+		hint = &soa;
+	}
+	int ret = hsd_msg_query(j->q, &j->qlen, sizeof(j->q), z->name, hs_apex_slot_type(j->slot),
+	                        true, hint, j->peer.key, &j->tsig);
+	if (ret == 0) {
+		struct hs_net_query_opts o = { .timeout_ms = 1000, .retries = 0 };
+		ret = hs_net_query(z->d->loop, (const struct sockaddr *)&j->peer.addr, j->q, j->qlen,
+		                   &o, job_answer, j, &j->h);
+	}
+	if (ret != 0) {
+		unsigned wait = hsd_msg_notify_backoff(j->attempt++);
+		hs_log_code(HS_LOG_WARNING, ret, z->name_txt, j->peer.text,
+		            "NOTIFY %s not sent, again in %us", hs_apex_slot_name(j->slot), wait);
+		uv_timer_start(&j->timer, job_fire, (uint64_t)wait * 1000, 0);
+		return;
+	}
+	j->inflight = true;
+	hs_log(HS_LOG_DEBUG, z->name_txt, j->peer.text, "NOTIFY %s sent",
+	       hs_apex_slot_name(j->slot));
+}
+
+static void job_schedule(struct zone *z, const hsd_peer_t *peer, int slot)
+{
+	for (struct job *j = z->jobs; j; j = j->next) {
+		if (j->slot == slot && hs_addr_equal((const struct sockaddr *)&j->peer.addr,
+		                                     (const struct sockaddr *)&peer->addr)) {
+			if (j->inflight) {
+				j->again = true;
+			} else {
+				j->attempt = 0;
+				uv_timer_start(&j->timer, job_fire, NOTIFY_COALESCE_MS, 0);
+			}
+			return;
+		}
+	}
+	struct job *j = calloc(1, sizeof(*j));
+	if (j == NULL) {
+		hs_log(HS_LOG_ERROR, z->name_txt, peer->text, "NOTIFY %s: out of memory",
+		       hs_apex_slot_name(slot));
+		return;
+	}
+	j->z = z;
+	j->cfg = hsd_cfg_ref(z->d->cfg);
+	j->peer = *peer;
+	j->slot = slot;
+	uv_timer_init(z->d->loop, &j->timer);
+	j->timer.data = j;
+	j->next = z->jobs;
+	z->jobs = j;
+	uv_timer_start(&j->timer, job_fire, NOTIFY_COALESCE_MS, 0);
+}
+
+/* ---- following a zone -------------------------------------------------------------------- */
+
+static void refresh(struct zone *z);
+
+static void on_timer(uv_timer_t *t)
+{
+	refresh(t->data);
+}
+
+static void schedule(struct zone *z, bool ok)
+{
+	uint32_t refresh_s, retry_s, min = z->d->cfg->refresh_min;
+	uint64_t wait;
+	if (hsd_msg_soa_timers(z->cur, &refresh_s, &retry_s)) {
+		wait = ok ? refresh_s : retry_s;
+	} else {
+		wait = min;
+	}
+	if (wait < min) {
+		wait = min;
+	}
+	if (wait < 1) {
+		wait = 1;
+	}
+	uv_timer_start(&z->timer, on_timer, wait * 1000, 0);
+	hs_log(HS_LOG_DEBUG, z->name_txt, NULL, "next refresh in %llus", (unsigned long long)wait);
+}
+
+struct line_ctx {
+	struct zone *z;
+	const char *src;
+	int level;
+};
+
+static void log_line(const char *line, void *arg)
+{
+	struct line_ctx *lc = arg;
+	int level = lc->level;
+	if (strstr(line, ": HSYNC RRset invalid") != NULL) {
+		level = HS_LOG_WARNING;
+	}
+	hs_log(level, NULL, NULL, "%s, from %s", line, lc->src);
+}
+
+/* A new version of the zone's apex (next is stolen). */
+static void apply(struct zone *z, hs_apex_t *next, const char *src)
+{
+	struct daemon *d = z->d;
+	hs_change_t c;
+	int ret = hs_change_diff(&c, z->cur, next);
+	if (ret != 0) {
+		hs_log_code(HS_LOG_ERROR, ret, z->name_txt, src, "cannot compare versions");
+		hs_apex_free(next);
+		return;
+	}
+	if (hs_change_empty(&c)) {
+		hs_change_clear(&c);
+		hs_apex_free(next);
+		return;
+	}
+	struct line_ctx lc = { z, src, c.first ? HS_LOG_INFO : HS_LOG_NOTICE };
+	if (c.first) {
+		uint32_t serial = 0;
+		hs_apex_serial(next, &serial);
+		hs_log(HS_LOG_NOTICE, z->name_txt, NULL, "first seen, serial %u, from %s", serial, src);
+	}
+	(void)hs_change_lines(&c, log_line, &lc);
+	if (d->cfg->events != HSD_EVENTS_NONE) {
+		(void)hs_change_json(&c, ev_line, d);
+	}
+	ret = hs_store_save(d->store, next, 0);
+	if (ret != 0) {
+		hs_log_code(HS_LOG_ERROR, ret, z->name_txt, NULL, "cannot save the apex state in %s",
+		            hs_store_dir(d->store));
+	}
+	unsigned mask = hs_change_notify_mask(&c);
+	hs_change_clear(&c);
+	hs_apex_free(z->cur);
+	z->cur = next;
+	for (int s = 0; s < HS_APEX_NSLOTS; s++) {
+		if (!(mask & (1u << s))) {
+			continue;
+		}
+		for (size_t i = 0; i < z->zc->nsubs; i++) {
+			job_schedule(z, &z->zc->subs[i], s);
+		}
+	}
+}
+
+static void op_free(struct op *op)
+{
+	if (op->xfr) {
+		hs_apex_xfr_abort(&op->x);
+	}
+	hsd_cfg_unref(op->cfg);
+	free(op);
+}
+
+/* The operation ended (ok: the zone is current): next refresh, or again now. */
+static void op_done(struct zone *z, bool ok)
+{
+	if (z->op != NULL) {
+		op_free(z->op);
+		z->op = NULL;
+	}
+	if (z->again) {
+		z->again = false;
+		refresh(z);
+		return;
+	}
+	schedule(z, ok);
+}
+
+static int xfr_start(struct zone *z, uint16_t qtype);
+
+static void xfr_failed(struct zone *z, int err, const char *what)
+{
+	struct op *op = z->op;
+	bool ixfr = op->qtype == KNOT_RRTYPE_IXFR;
+	hs_log_code(HS_LOG_WARNING, err, z->name_txt, op->src.text, "%s failed%s", what,
+	            ixfr ? ", trying AXFR" : "");
+	if (ixfr) {
+		op_free(op);
+		z->op = NULL;
+		if (xfr_start(z, KNOT_RRTYPE_AXFR) == 0) {
+			return;
+		}
+	}
+	op_done(z, false);
+}
+
+static int xfr_msg(int err, const uint8_t *msg, size_t len, void *arg)
+{
+	struct zone *z = arg;
+	struct op *op = z->op;
+	const char *what = op->qtype == KNOT_RRTYPE_IXFR ? "IXFR" : "AXFR";
+	if (err != 0) {
+		op->h = NULL;
+		xfr_failed(z, err, what);
+		return HS_NET_DONE;
+	}
+	knot_pkt_t *pkt = NULL;
+	uint16_t rcode = 0;
+	err = hsd_msg_check(op->q, op->qlen, msg, len, &op->tsig, false, &rcode, &pkt);
+	if (err == 0) {
+		err = hsd_msg_xfr_feed(&op->x, pkt);
+		knot_pkt_free(pkt);
+	} else if (err == HS_EXFR_RCODE) {
+		hs_log(HS_LOG_WARNING, z->name_txt, op->src.text, "%s answered with %s", what,
+		       rcode_name(rcode));
+	}
+	op->msgs++;
+	if (err != 0) {
+		op->h = NULL;
+		xfr_failed(z, err, what);
+		return HS_NET_DONE;
+	}
+	bool lone = op->msgs == 1 && op->x.rrs == 1;   /* one SOA: up to date */
+	if (!hs_apex_xfr_done(&op->x) && !lone) {
+		return HS_NET_MORE;
+	}
+	op->h = NULL;
+	hs_apex_t *next = NULL;
+	op->xfr = false;
+	err = hs_apex_xfr_finish(&op->x, &next);
+	if (err != 0) {
+		xfr_failed(z, err, what);
+		return HS_NET_DONE;
+	}
+	uint32_t serial = 0;
+	hs_apex_serial(next, &serial);
+	hs_log(HS_LOG_INFO, z->name_txt, op->src.text, "%s done, serial %u, %zu messages",
+	       what, serial, op->msgs);
+	char src[160];
+	snprintf(src, sizeof(src), "%s (%s)", op->src.text, what);
+	apply(z, next, src);
+	op_done(z, true);
+	return HS_NET_DONE;
+}
+
+static struct op *op_new(struct zone *z, uint16_t qtype)
+{
+	struct op *op = calloc(1, sizeof(*op));
+	if (op == NULL) {
+		return NULL;
+	}
+	op->z = z;
+	op->cfg = hsd_cfg_ref(z->d->cfg);
+	op->src = z->zc->source;
+	op->qtype = qtype;
+	return op;
+}
+
+static int xfr_start(struct zone *z, uint16_t qtype)
+{
+	knot_rrset_t soa;
+	if (qtype == KNOT_RRTYPE_IXFR &&
+	    (z->cur == NULL || hs_apex_rrset(z->cur, KNOT_RRTYPE_SOA, &soa) != 0)) {
+		qtype = KNOT_RRTYPE_AXFR;
+	}
+	struct op *op = op_new(z, qtype);
+	if (op == NULL) {
+		return HS_ENOMEM;
+	}
+	int ret = hsd_msg_query(op->q, &op->qlen, sizeof(op->q), z->name, qtype, false,
+	                        qtype == KNOT_RRTYPE_IXFR ? &soa : NULL, op->src.key, &op->tsig);
+	if (ret == 0) {
+		ret = hs_apex_xfr_begin(&op->x, z->name, qtype == KNOT_RRTYPE_IXFR ? z->cur : NULL);
+		op->xfr = ret == 0;
+	}
+	if (ret == 0) {
+		z->op = op;
+		struct hs_net_query_opts o = { .timeout_ms = 5000, .tcp = true };
+		ret = hs_net_stream(z->d->loop, (const struct sockaddr *)&op->src.addr, op->q,
+		                    op->qlen, &o, xfr_msg, z, &op->h);
+	}
+	if (ret != 0) {
+		z->op = NULL;
+		op_free(op);
+		return ret;
+	}
+	hs_log(HS_LOG_DEBUG, z->name_txt, op->src.text, "%s sent",
+	       qtype == KNOT_RRTYPE_IXFR ? "IXFR" : "AXFR");
+	return 0;
+}
+
+static void soa_answer(int err, const uint8_t *msg, size_t len, void *arg)
+{
+	struct zone *z = arg;
+	struct op *op = z->op;
+	op->h = NULL;
+	knot_pkt_t *pkt = NULL;
+	uint32_t serial = 0;
+	if (err == 0) {
+		err = hsd_msg_check(op->q, op->qlen, msg, len, &op->tsig, false, NULL, &pkt);
+	}
+	if (err == 0) {
+		err = hsd_msg_soa_serial(pkt, z->name, &serial);
+		knot_pkt_free(pkt);
+	}
+	if (err != 0) {
+		hs_log_code(HS_LOG_WARNING, err, z->name_txt, op->src.text, "SOA query failed");
+		op_done(z, false);
+		return;
+	}
+	uint32_t have = 0;
+	bool has = hs_apex_serial(z->cur, &have);
+	if (has && serial == have) {
+		hs_log(HS_LOG_DEBUG, z->name_txt, op->src.text, "serial %u, up to date", serial);
+		op_done(z, true);
+		return;
+	}
+	hs_log(HS_LOG_INFO, z->name_txt, op->src.text, "serial %u%s%u", serial,
+	       has ? ", ours " : "", has ? have : 0);
+	op_free(op);
+	z->op = NULL;
+	bool axfr = !has || (int32_t)(serial - have) < 0;
+	err = xfr_start(z, axfr ? KNOT_RRTYPE_AXFR : KNOT_RRTYPE_IXFR);
+	if (err != 0) {
+		hs_log_code(HS_LOG_WARNING, err, z->name_txt, NULL, "cannot start a transfer");
+		schedule(z, false);
+	}
+}
+
+static void refresh(struct zone *z)
+{
+	if (z->d->stopping) {
+		return;
+	}
+	if (z->op != NULL) {
+		z->again = true;
+		return;
+	}
+	uv_timer_stop(&z->timer);
+	struct op *op = op_new(z, KNOT_RRTYPE_SOA);
+	int ret = op == NULL ? HS_ENOMEM : 0;
+	if (ret == 0) {
+		ret = hsd_msg_query(op->q, &op->qlen, sizeof(op->q), z->name, KNOT_RRTYPE_SOA, false,
+		                    NULL, op->src.key, &op->tsig);
+	}
+	if (ret == 0) {
+		z->op = op;
+		struct hs_net_query_opts o = { .timeout_ms = 2000, .retries = 2 };
+		ret = hs_net_query(z->d->loop, (const struct sockaddr *)&op->src.addr, op->q,
+		                   op->qlen, &o, soa_answer, z, &op->h);
+	}
+	if (ret != 0) {
+		z->op = NULL;
+		if (op != NULL) {
+			op_free(op);
+		}
+		hs_log_code(HS_LOG_WARNING, ret, z->name_txt, NULL, "cannot send a SOA query");
+		schedule(z, false);
+	}
+}
+
+static struct zone *zone_new(struct daemon *d, const hsd_zone_cfg_t *zc)
+{
+	struct zone *z = calloc(1, sizeof(*z));
+	if (z == NULL) {
+		return NULL;
+	}
+	z->d = d;
+	z->zc = zc;
+	memcpy(z->name, zc->name, knot_dname_size(zc->name));
+	memcpy(z->name_txt, zc->name_txt, sizeof(z->name_txt));
+	uv_timer_init(d->loop, &z->timer);
+	z->timer.data = z;
+	char reason[512];
+	int ret = hs_store_load(d->store, z->name, &z->cur, reason, sizeof(reason));
+	if (ret == 0) {
+		uint32_t serial = 0;
+		hs_apex_serial(z->cur, &serial);
+		hs_log(HS_LOG_INFO, z->name_txt, NULL, "stored state loaded, serial %u", serial);
+	} else if (ret != HS_ENOTFOUND) {
+		hs_log(HS_LOG_WARNING, z->name_txt, NULL, "stored state not used: %s", reason);
+	}
+	return z;
+}
+
+static void zone_closed(uv_handle_t *h)
+{
+	struct zone *z = h->data;
+	hs_apex_free(z->cur);
+	free(z);
+}
+
+/* Stop following z and free it (after its timer closes). */
+static void zone_end(struct zone *z)
+{
+	while (z->jobs != NULL) {
+		job_end(z->jobs);
+	}
+	if (z->op != NULL) {
+		if (z->op->h != NULL) {
+			hs_net_cancel(z->op->h);
+		}
+		op_free(z->op);
+		z->op = NULL;
+	}
+	uv_close((uv_handle_t *)&z->timer, zone_closed);
+}
+
+/* ---- server ----------------------------------------------------------------------------- */
+
+static const hs_apex_t *lookup(const knot_dname_t *name, bool *known, void *arg)
+{
+	struct zone *z = zone_find(arg, name);
+	*known = z != NULL;
+	return z != NULL ? z->cur : NULL;
+}
+
+static void on_request(hs_net_req_t *req, const uint8_t *msg, size_t len, void *arg)
+{
+	struct daemon *d = arg;
+	uint8_t out[HS_NET_MSG_MAX];
+	size_t outlen = 0;
+	hsd_ans_info_t info;
+	char peer[HS_ADDR_STRLEN];
+	const struct sockaddr *sa = hs_net_req_peer(req);
+	hs_addr_format(sa, peer, sizeof(peer));
+	bool tcp = hs_net_req_transport(req) == HS_NET_TCP;
+	int ret = hsd_answer(d->cfg, lookup, d, sa, tcp, msg, len, out, &outlen, sizeof(out), &info);
+	if (ret != 0) {
+		hs_log_code(HS_LOG_ERROR, ret, NULL, peer, "cannot answer");
+		hs_net_done(req);
+		return;
+	}
+	const char *zn = info.zone != NULL ? info.zone->name_txt : info.qname;
+	switch (info.kind) {
+	case HSD_ANS_NOTIFY: {
+		struct zone *z = zone_find(d, info.zone->name);
+		hs_log(HS_LOG_INFO, zn, peer, "NOTIFY from the source");
+		if (z != NULL) {
+			refresh(z);
+		}
+		break;
+	}
+	case HSD_ANS_NOTIFY_REFUSED:
+		hs_log(HS_LOG_NOTICE, zn, peer, "NOTIFY for a zone not followed: refused");
+		break;
+	case HSD_ANS_NOTIFY_PEER:
+		hs_log(HS_LOG_WARNING, zn, peer, "NOTIFY from an address that is not the source "
+		       "(%s): ignored", info.zone->source.text);
+		break;
+	case HSD_ANS_NOTIFY_TSIG:
+		hs_log_code(HS_LOG_WARNING, info.code, zn, peer, "NOTIFY without the source's valid "
+		            "TSIG: ignored");
+		break;
+	case HSD_ANS_FORMERR:
+		hs_log_code(HS_LOG_INFO, info.code, NULL, peer, "malformed message");
+		break;
+	case HSD_ANS_QUERY:
+		hs_log(HS_LOG_DEBUG, zn, peer, "query type %u: rcode %u", info.qtype, info.rcode);
+		break;
+	case HSD_ANS_DROP:
+		break;
+	}
+	if (outlen > 0) {
+		(void)hs_net_reply(req, out, outlen);
+	} else {
+		hs_net_done(req);
+	}
+}
+
+/* ---- configuration and signals ---------------------------------------------------------- */
+
+/* Make the zone set that of d->cfg: keep, add, remove. */
+static int sync_zones(struct daemon *d)
+{
+	hsd_cfg_t *cfg = d->cfg;
+	struct zone **zones = calloc(cfg->nzones ? cfg->nzones : 1, sizeof(*zones));
+	if (zones == NULL) {
+		return HS_ENOMEM;
+	}
+	bool *kept = calloc(d->nzones ? d->nzones : 1, sizeof(*kept));
+	if (kept == NULL) {
+		free(zones);
+		return HS_ENOMEM;
+	}
+	size_t n = 0, added = 0;
+	for (size_t i = 0; i < cfg->nzones; i++) {
+		const hsd_zone_cfg_t *zc = &cfg->zones[i];
+		struct zone *z = zone_find(d, zc->name);
+		if (z != NULL) {
+			for (size_t k = 0; k < d->nzones; k++) {
+				if (d->zones[k] == z) {
+					kept[k] = true;
+				}
+			}
+			z->zc = zc;
+		} else if ((z = zone_new(d, zc)) == NULL) {
+			hs_log(HS_LOG_ERROR, zc->name_txt, NULL, "out of memory: not followed");
+			continue;
+		} else {
+			added++;
+		}
+		zones[n++] = z;
+	}
+	for (size_t k = 0; k < d->nzones; k++) {
+		if (!kept[k]) {
+			struct zone *z = d->zones[k];
+			hs_log(HS_LOG_NOTICE, z->name_txt, NULL, "no longer followed");
+			(void)hs_store_remove(d->store, z->name);
+			zone_end(z);
+		}
+	}
+	free(kept);
+	free(d->zones);
+	d->zones = zones;
+	d->nzones = n;
+	int ret = rehash(d);
+	/* start the new ones */
+	for (size_t i = 0; i < n; i++) {
+		if (zones[i]->op == NULL && !uv_is_active((uv_handle_t *)&zones[i]->timer)) {
+			refresh(zones[i]);
+		}
+	}
+	hs_log(HS_LOG_INFO, NULL, NULL, "%zu zones followed, %zu new", n, added);
+	return ret;
+}
+
+static void on_reload(int signum, void *arg)
+{
+	struct daemon *d = arg;
+	char err[HS_CONF_ERRLEN] = "";
+	hsd_cfg_t *cfg = NULL;
+	int ret = hsd_cfg_load(d->conf_file, &cfg, err, sizeof(err));
+	if (ret != 0) {
+		hs_log_error("reload: %s; going on with the configuration as it was",
+		             err[0] ? err : hs_strerror(ret));
+		return;
+	}
+	bool same_listen = cfg->nlisten == d->cfg->nlisten;
+	for (size_t i = 0; same_listen && i < cfg->nlisten; i++) {
+		same_listen = hs_addr_equal((const struct sockaddr *)&cfg->listen[i],
+		                            (const struct sockaddr *)&d->cfg->listen[i]);
+	}
+	if (!same_listen) {
+		hs_log_warning("reload: listen addresses changed; they take effect at restart");
+	}
+	if (strcmp(cfg->state_dir, d->cfg->state_dir) != 0) {
+		hs_log_warning("reload: state-dir changed; it takes effect at restart");
+	}
+	bool ev_changed = cfg->events != d->cfg->events ||
+	                  (cfg->events_cmd != NULL) != (d->cfg->events_cmd != NULL) ||
+	                  (cfg->events_cmd != NULL && strcmp(cfg->events_cmd, d->cfg->events_cmd) != 0);
+	if (ev_changed && d->ev != NULL) {
+		ev_close(d->ev);
+		d->ev = NULL;
+	}
+	hsd_cfg_t *old = d->cfg;
+	d->cfg = cfg;
+	hs_daemon_log_level(cfg->conf, d->verbosity);
+	(void)sync_zones(d);
+	hsd_cfg_unref(old);
+	hs_log_notice("configuration reloaded from %s", d->conf_file);
+}
+
+static void on_stop(int signum, void *arg)
+{
+	struct daemon *d = arg;
+	hs_log_notice("signal %d: stopping", signum);
+	d->stopping = true;
+	uv_stop(d->loop);
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: hsyncd %s\n", HS_DAEMON_USAGE);
+}
+
+int main(int argc, char *argv[])
+{
+	struct hs_daemon_opts o;
+	char err[HS_CONF_ERRLEN] = "";
+	hs_log_init(argv[0]);
+	if (hs_daemon_getopt(argc, argv, HSD_DEFAULT_CONF, NULL, NULL, NULL, &o, err,
+	                     sizeof(err)) != 0) {
+		hs_log_error("%s", err);
+		usage();
+		return HS_EXIT_USAGE;
+	}
+	if (o.help) {
+		usage();
+		return HS_EXIT_OK;
+	}
+	struct daemon d;
+	memset(&d, 0, sizeof(d));
+	d.conf_file = o.conf_file;
+	d.verbosity = o.verbosity;
+	int ret = hsd_cfg_load(o.conf_file, &d.cfg, err, sizeof(err));
+	if (ret != 0) {
+		hs_log_error("%s", err[0] ? err : hs_strerror(ret));
+		return HS_EXIT_CONFIG;
+	}
+	if (o.check_only) {
+		hsd_cfg_unref(d.cfg);
+		return HS_EXIT_OK;
+	}
+	hs_daemon_log_level(d.cfg->conf, d.verbosity);
+
+	d.loop = uv_default_loop();
+	d.loop->data = &d;
+	ret = hs_store_open(&d.store, d.cfg->state_dir);
+	if (ret != 0) {
+		hs_fatal(HS_EXIT_TEMP, ret, "state-dir %s", d.cfg->state_dir);
+	}
+	ret = hs_net_server_new(d.loop, NULL, on_request, &d, &d.srv);
+	if (ret != 0) {
+		hs_fatal(HS_EXIT_TEMP, ret, "cannot start the DNS server");
+	}
+	for (size_t i = 0; i < d.cfg->nlisten; i++) {
+		char a[HS_ADDR_STRLEN];
+		struct sockaddr_storage bound;
+		hs_addr_format((const struct sockaddr *)&d.cfg->listen[i], a, sizeof(a));
+		ret = hs_net_server_listen(d.srv, (const struct sockaddr *)&d.cfg->listen[i],
+		                           HS_NET_UDP | HS_NET_TCP, &bound);
+		if (ret != 0) {
+			hs_fatal(HS_EXIT_TEMP, ret, "listen %s", a);
+		}
+		hs_log_info("listening on %s", a);
+	}
+	ret = hs_signals_start(d.loop, on_stop, on_reload, &d, &d.sig);
+	if (ret != 0) {
+		hs_fatal(HS_EXIT_TEMP, ret, "signals");
+	}
+	ret = sync_zones(&d);
+	if (ret != 0) {
+		hs_fatal(HS_EXIT_TEMP, ret, "zones");
+	}
+	hs_log_notice("started: %zu zones, %zu listen addresses, state in %s", d.nzones,
+	              d.cfg->nlisten, d.cfg->state_dir);
+	uv_run(d.loop, UV_RUN_DEFAULT);
+
+	/* stopping: let go of everything, then let libuv close its handles */
+	hs_net_server_close(d.srv);
+	for (size_t i = 0; i < d.nzones; i++) {
+		zone_end(d.zones[i]);
+	}
+	d.nzones = 0;
+	if (d.ev != NULL) {
+		ev_close(d.ev);
+		d.ev = NULL;
+	}
+	hs_signals_close(d.sig);
+	for (int i = 0; i < 16 && uv_run(d.loop, UV_RUN_NOWAIT) != 0; i++) {
+		;
+	}
+	(void)hs_store_sync(d.store);
+	hs_store_close(d.store);
+	free(d.zones);
+	free(d.hash);
+	hsd_cfg_unref(d.cfg);
+	hs_log_notice("stopped");
+	return HS_EXIT_OK;
+}
