@@ -643,8 +643,11 @@ static void soa_answer(int err, const uint8_t *msg, size_t len, void *arg)
 		op_done(z, true);
 		return;
 	}
-	hs_log(HS_LOG_INFO, z->name_txt, op->src.text, "serial %u%s%u", serial,
-	       has ? ", ours " : "", has ? have : 0);
+	if (has) {
+		hs_log(HS_LOG_INFO, z->name_txt, op->src.text, "serial %u, ours %u", serial, have);
+	} else {
+		hs_log(HS_LOG_INFO, z->name_txt, op->src.text, "serial %u, none yet", serial);
+	}
 	op_free(op);
 	z->op = NULL;
 	bool axfr = !has || (int32_t)(serial - have) < 0;

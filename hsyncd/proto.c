@@ -24,6 +24,7 @@ int hsd_msg_query(uint8_t *wire, size_t *len, size_t cap, const knot_dname_t *zo
 	if (pkt == NULL) {
 		return HS_ENOMEM;
 	}
+	knot_pkt_clear(pkt);   /* over given memory, knot_pkt_new() takes it as a message to parse */
 	knot_wire_set_id(pkt->wire, dnssec_random_uint16_t());
 	if (notify) {
 		knot_wire_set_opcode(pkt->wire, KNOT_OPCODE_NOTIFY);
