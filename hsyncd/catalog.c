@@ -257,12 +257,23 @@ static int cand_cmp(const void *a, const void *b)
 static int check_version(hs_zone_t *zone, const char *cat, hs_catalog_issue_f cb, void *ctx,
                          uint32_t *serial)
 {
-	if (hs_zone_soa_serial(zone, serial) != 0) {
+	const knot_dname_t *origin = hs_zone_origin(zone);
+	knot_rrset_t rr;
+	if (hs_zone_find(zone, origin, KNOT_RRTYPE_SOA, &rr) != 0) {
 		issue(cb, ctx, HS_CATALOG_NOSOA, "%s: " BROKEN "no SOA at the apex", cat);
 		return HS_ECAT_BROKEN;
 	}
+	/* Checked here, not trusted: RR by RR callers may hand in any bytes. */
+	const knot_rdata_t *sd = rr.rrs.rdata;
+	const uint8_t *end = sd->data + sd->len;
+	int n1 = knot_dname_wire_check(sd->data, end, NULL);
+	int n2 = n1 > 0 ? knot_dname_wire_check(sd->data + n1, end, NULL) : -1;
+	if (rr.rrs.count != 1 || n2 <= 0 || (size_t)n1 + (size_t)n2 + 20 != sd->len) {
+		issue(cb, ctx, HS_CATALOG_NOSOA, "%s: " BROKEN "SOA at the apex malformed", cat);
+		return HS_ECAT_BROKEN;
+	}
+	*serial = knot_wire_read_u32(sd->data + n1 + n2);
 	knot_dname_storage_t vname;
-	const knot_dname_t *origin = hs_zone_origin(zone);
 	size_t ol = knot_dname_size(origin);
 	if (ol + 8 > sizeof(vname)) {
 		issue(cb, ctx, HS_CATALOG_VERSION, "%s: " BROKEN "name version.%s too long", cat, cat);
@@ -270,7 +281,6 @@ static int check_version(hs_zone_t *zone, const char *cat, hs_catalog_issue_f cb
 	}
 	memcpy(vname, "\x07version", 8);
 	memcpy(vname + 8, origin, ol);
-	knot_rrset_t rr;
 	if (hs_zone_find(zone, vname, KNOT_RRTYPE_TXT, &rr) != 0) {
 		issue(cb, ctx, HS_CATALOG_VERSION, "%s: " BROKEN "version.%s TXT missing", cat, cat);
 		return HS_ECAT_VERSION;

@@ -11,7 +11,8 @@
  * What is read (everything else in the catalog is ignored, as RFC 9432 3
  * and 4.3 ask of consumers: group, coo, ext and unknown properties, the NS,
  * records of other types at the names below):
- *   - the SOA at the apex (a zone without one is refused);
+ *   - the SOA at the apex (a zone without one, or with a malformed one, is
+ *     refused);
  *   - version.$CATZ TXT: exactly one RR holding exactly one string "2"
  *     (RFC 9432 4.2.1); otherwise the catalog is broken: HS_ECAT_VERSION;
  *   - <unique-id>.zones.$CATZ PTR <member zone>, i.e. PTR records exactly one
@@ -65,7 +66,7 @@
 
 /* What a problem line is about (the kind argument of hs_catalog_issue_f). */
 enum hs_catalog_issue {
-	HS_CATALOG_NOSOA = 1,     /* no SOA at the apex: refused */
+	HS_CATALOG_NOSOA = 1,     /* no (well-formed, single) SOA at the apex: refused */
 	HS_CATALOG_VERSION,       /* version TXT missing, not "2", or not exactly one RR: refused */
 	HS_CATALOG_FOREIGN,       /* an RR of another class or outside the catalog */
 	HS_CATALOG_MULTI_PTR,     /* a member node with more than one PTR */

@@ -319,6 +319,38 @@ START_TEST(no_soa)
 	ck_assert_ptr_null(c);
 	ck_assert_int_eq(is.kinds[0], HS_CATALOG_NOSOA);
 	ck_assert_str_eq(is.text, CAT ": broken catalog (RFC 9432), not processed: no SOA at the apex\n");
+
+	/* A SOA whose names run past its RDATA, or with bytes left over. */
+	static const uint8_t bad[][24] = {
+		"\x00\x3f" "0123456789abcdefghij",
+		"\x00\x00" "0123456789abcdefghijk",
+		"\x00\x00" "0123456789abcdefghi",
+		"\x00\xc0\x0c" "0123456789abcdefghij",
+	};
+	static const size_t blen[] = { 22, 23, 21, 23 };
+	for (size_t k = 0; k < 4; k++) {
+		ck_assert_int_eq(hs_catalog_reader_new(&r, dn(CAT)), 0);
+		for (size_t i = 1; i < l.n; i++) {
+			ck_assert_int_eq(hs_catalog_reader_add(r, l.rr[i]), 0);
+		}
+		ck_assert_int_eq(hs_catalog_reader_add_rr(r, dn(CAT), KNOT_RRTYPE_SOA, KNOT_CLASS_IN, 0,
+		                                          bad[k], blen[k]), 0);
+		memset(&is, 0, sizeof(is));
+		ck_assert_int_eq(hs_catalog_reader_finish(r, &c, 0, on_issue, &is), HS_ECAT_BROKEN);
+		ck_assert_ptr_null(c);
+		ck_assert_str_eq(is.text, CAT ": broken catalog (RFC 9432), not processed: SOA at the apex malformed\n");
+	}
+	/* the well-formed minimum: serial read from the RDATA */
+	ck_assert_int_eq(hs_catalog_reader_new(&r, dn(CAT)), 0);
+	for (size_t i = 1; i < l.n; i++) {
+		ck_assert_int_eq(hs_catalog_reader_add(r, l.rr[i]), 0);
+	}
+	ck_assert_int_eq(hs_catalog_reader_add_rr(r, dn(CAT), KNOT_RRTYPE_SOA, KNOT_CLASS_IN, 0,
+	                                          (const uint8_t *)"\x00\x00\x12\x34\x56\x78"
+	                                          "0123456789abcdef", 22), 0);
+	ck_assert_int_eq(hs_catalog_reader_finish(r, &c, 0, NULL, NULL), 0);
+	ck_assert_uint_eq(hs_catalog_serial(c), 0x12345678);
+	hs_catalog_free(c);
 	rrs_free(&l);
 }
 END_TEST
