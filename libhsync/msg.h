@@ -183,7 +183,10 @@ void hs_msg_clear(hs_msg_t *msg);
  * FORMERR for malformed messages and SIG(0) records, NOTIMP for
  * HS_EAGENTMSG, REFUSED for unsigned, replayed and cache-full, NOTAUTH for
  * every signature, key and time failure, SERVFAIL for anything else
- * (NOERROR for 0). Never answer a message that has QR set.
+ * (NOERROR for 0). Never answer a message that has QR set. The caller
+ * may answer REFUSED ("not ready") instead of NOTAUTH for HS_ESIG0_SIGNER
+ * when the signer is the host of an identity in the zone's HSYNC whose
+ * discovery has not finished (doc/protocol.md 10.2).
  */
 uint8_t hs_msg_rcode(int err);
 

@@ -363,6 +363,45 @@ static void refused(rx_t *rx, const uint8_t *b, size_t n, int want, const char *
 	ck_assert_uint_eq(hs_replay_count(rx->rc), before);
 }
 
+/*
+ * An independent sender: BIND's nsupdate -k with the sender's key and the
+ * commands in test/data/msg-sync-nsupdate.txt (captured at 1795825031)
+ * writes a SYNC that our pipeline accepts with the same contribution as
+ * ours (it compresses the second NS name against the first).
+ */
+START_TEST(nsupdate_sync_accepted)
+{
+	uint8_t *buf = malloc(BUF);
+	FILE *f = fopen(hs_testdata("msg-sync-nsupdate.bin"), "rb");
+	ck_assert_ptr_nonnull(f);
+	size_t n = fread(buf, 1, BUF, f);
+	fclose(f);
+	ck_assert_uint_eq(n, 453);
+	rx_t rx;
+	rx_init(&rx, 1795825031);
+	hs_msg_t m;
+	int ret = hs_msg_receive(buf, n, &rx.vo, &m, NULL);
+	ck_assert_msg(ret == HS_EOK, "%s", hs_strerror(ret));
+	ck_assert_int_eq(m.head.kind, HS_MSG_SYNC);
+	ck_assert_ptr_eq(m.key, ed_a);
+	hs_msg_content_t c;
+	content_make(&c);
+	content_eq(&m.content, &c);
+	hs_msg_clear(&m);
+	refused(&rx, buf, n, HS_EREPLAY, "nsupdate message twice");
+	/* our own SYNC of the same content differs from it only in ID, the
+	 * compressed NS name and the SIG(0) */
+	hs_msg_opts_t o = opts_at(ed_a, knot_wire_get_id(buf), 1795825031);
+	uint8_t ours[1024];
+	size_t on = build(HS_MSG_SYNC, &c, &o, ours);
+	ck_assert_uint_eq(on, n + 12);
+	ck_assert_mem_eq(ours, buf, 0x150);
+	content_free(&c);
+	hs_replay_free(rx.rc);
+	free(buf);
+}
+END_TEST
+
 START_TEST(refuse_unsigned)
 {
 	uint8_t buf[1024];
@@ -889,6 +928,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, vectors);
 	tcase_add_test(tc, each_kind_accepted);
+	tcase_add_test(tc, nsupdate_sync_accepted);
 	tcase_add_test(tc, refuse_unsigned);
 	tcase_add_test(tc, refuse_forged);
 	tcase_add_test(tc, refuse_signer_not_in_hsync);
