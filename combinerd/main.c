@@ -1,0 +1,721 @@
+/*
+ * combinerd/main.c -- the event loop of combinerd: sockets, timers,
+ * transfers in and out, NOTIFY out, signals. What to answer and what to
+ * change is decided in proto.c and zone.c (combinerd.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "combinerd/combinerd.h"
+#include "common/addr.h"
+#include "common/daemon.h"
+#include "common/log.h"
+#include "common/net.h"
+#include "common/xfrnet.h"
+#include "libhsync/error.h"
+
+struct daemon;
+
+/* A version of the combined zone kept for transfers out while the live
+ * zone may change: copied on the first transfer after a change. */
+struct snap {
+	int refs;
+	uint64_t version;
+	hs_zone_t *zone;
+	hs_diff_t **deltas;
+	size_t n;
+};
+
+struct notify {
+	struct zl *zl;
+	size_t idx;
+	hs_xfr_notify_t *h;
+	uint32_t serial;
+};
+
+/* The loop's state of one zone. */
+struct zl {
+	struct daemon *d;
+	cbd_zone_t *z;
+	uv_timer_t timer;
+	hs_xfr_fetch_t *fetch;
+	hs_zone_t *cur;          /* owner zone handed to the running fetch */
+	size_t primary;          /* which primary to ask next */
+	bool again;              /* a NOTIFY came while fetching */
+	bool axfr;               /* next fetch: AXFR only */
+	bool have_soa;
+	uint32_t refresh, retry, expire;
+	uint64_t last_ok;        /* uv_now of the last good refresh (0: none) */
+	struct snap *snap;
+	struct notify **notifies;  /* one slot per downstream */
+	size_t nnotifies;
+};
+
+struct daemon {
+	uv_loop_t *loop;
+	const char *conf_path;
+	int verbosity;
+	cbd_cfg_t *cfg;
+	cbd_zone_t **zones;
+	size_t nzones;
+	hs_net_server_t *srv;
+	hs_xfr_server_t *xs;
+	hs_signals_t *sig;
+	knot_pkt_t *resp;
+	bool stopping;
+};
+
+static void start_refresh(struct zl *l);
+
+static struct zl *zl_of(cbd_zone_t *z)
+{
+	return z->loop;
+}
+
+static void peer_str(const struct sockaddr *sa, char *buf, size_t len)
+{
+	if (hs_addr_format(sa, buf, len) != HS_EOK) {
+		snprintf(buf, len, "?");
+	}
+}
+
+/* ---- snapshots for transfers out ----------------------------------------- */
+
+static void snap_unref(struct snap *s)
+{
+	if (s == NULL || --s->refs > 0) {
+		return;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		hs_diff_free(s->deltas[i]);
+	}
+	free(s->deltas);
+	hs_zone_free(s->zone);
+	free(s);
+}
+
+static int diff_copy(const hs_diff_t *src, hs_diff_t **out)
+{
+	hs_diff_t *d = calloc(1, sizeof(*d));
+	if (d == NULL) {
+		return HS_ENOMEM;
+	}
+	int ret = hs_zone_copy(src->removed, &d->removed);
+	if (ret == HS_EOK) {
+		ret = hs_zone_copy(src->added, &d->added);
+	}
+	if (ret != HS_EOK) {
+		hs_diff_free(d);
+		return ret;
+	}
+	*out = d;
+	return HS_EOK;
+}
+
+static struct snap *snap_get(struct zl *l)
+{
+	cbd_zone_t *z = l->z;
+	if (l->snap != NULL && l->snap->version == z->version) {
+		l->snap->refs++;
+		return l->snap;
+	}
+	struct snap *s = calloc(1, sizeof(*s));
+	size_t n = hs_journal_count(z->j);
+	if (s == NULL || (s->deltas = calloc(n ? n : 1, sizeof(*s->deltas))) == NULL) {
+		free(s);
+		return NULL;
+	}
+	s->refs = 1;
+	s->version = z->version;
+	int ret = hs_zone_copy(cbd_zone_combined(z), &s->zone);
+	for (size_t i = 0; ret == HS_EOK && i < n; i++) {
+		ret = diff_copy(hs_journal_entry(z->j, i)->diff, &s->deltas[i]);
+		if (ret == HS_EOK) {
+			s->n++;
+		}
+	}
+	if (ret != HS_EOK) {
+		snap_unref(s);
+		return NULL;
+	}
+	snap_unref(l->snap);
+	l->snap = s;
+	s->refs++;  /* one for l->snap, one for the caller */
+	return s;
+}
+
+static bool xfr_acl(const struct sockaddr *peer, const knot_dname_t *zone,
+                    const knot_tsig_key_t *key, void *arg)
+{
+	struct daemon *d = arg;
+	return cbd_acl_xfr(cbd_cfg_zone(d->cfg, zone), peer, key);
+}
+
+static int xfr_get(const knot_dname_t *zone, hs_zone_t **zp, hs_diff_t *const **deltas,
+                   size_t *nd, void **handle, void *arg)
+{
+	struct daemon *d = arg;
+	cbd_view_t v = { d->cfg, d->zones, d->nzones };
+	cbd_zone_t *z = cbd_view_zone(&v, zone);
+	if (z == NULL || cbd_zone_combined(z) == NULL || z->expired) {
+		return HS_ENOTFOUND;
+	}
+	struct snap *s = snap_get(zl_of(z));
+	if (s == NULL) {
+		return HS_ENOMEM;
+	}
+	*zp = s->zone;
+	*deltas = s->deltas;
+	*nd = s->n;
+	*handle = s;
+	return HS_EOK;
+}
+
+static void xfr_release(void *handle, void *arg)
+{
+	snap_unref(handle);
+}
+
+static void xfr_served(const struct sockaddr *peer, const knot_dname_t *zone, hs_xfr_kind_t kind,
+                       size_t messages, size_t rrs, int err, void *arg)
+{
+	char p[HS_ADDR_STRLEN], zn[KNOT_DNAME_TXT_MAXLEN + 1];
+	peer_str(peer, p, sizeof(p));
+	knot_dname_to_str(zn, zone, sizeof(zn));
+	const char *k = kind == HS_XFR_AXFR ? "AXFR" : kind == HS_XFR_IXFR ? "IXFR"
+	              : kind == HS_XFR_UPTODATE ? "IXFR (up to date)" : "transfer";
+	if (err == HS_EOK) {
+		hs_log(HS_LOG_NOTICE, zn, p, "%s out: %zu messages, %zu records", k, messages, rrs);
+	} else if (err == HS_EXFR_RCODE) {
+		hs_log(HS_LOG_WARNING, zn, p, "transfer out refused");
+	} else {
+		hs_log_code(HS_LOG_WARNING, err, zn, p, "%s out failed after %zu messages", k,
+		            messages);
+	}
+}
+
+static int xs_start(struct daemon *d)
+{
+	struct hs_xfr_server_cfg c = {
+		.keys = &d->cfg->keys, .acl = xfr_acl, .get = xfr_get, .release = xfr_release,
+		.served = xfr_served, .arg = d,
+	};
+	return hs_xfr_server_new(d->loop, &c, &d->xs);
+}
+
+/* ---- NOTIFY out ------------------------------------------------------------ */
+
+static void notify_cb(int err, uint16_t rcode, unsigned tries, void *arg)
+{
+	struct notify *n = arg;
+	struct zl *l = n->zl;
+	const cbd_down_t *dn = &l->z->cfg->downs[n->idx];
+	char p[HS_ADDR_STRLEN];
+	peer_str((const struct sockaddr *)&dn->addr, p, sizeof(p));
+	if (err == HS_EOK) {
+		hs_log(HS_LOG_INFO, l->z->text, p, "NOTIFY serial %u acknowledged (%u tries)",
+		       n->serial, tries);
+	} else if (err == HS_EXFR_RCODE) {
+		const knot_lookup_t *rc = knot_lookup_by_id(knot_rcode_names, rcode);
+		hs_log(HS_LOG_WARNING, l->z->text, p, "NOTIFY serial %u answered %s", n->serial,
+		       rc != NULL ? rc->name : "?");
+	} else {
+		hs_log_code(HS_LOG_WARNING, err, l->z->text, p, "NOTIFY serial %u failed after %u tries",
+		            n->serial, tries);
+	}
+	l->notifies[n->idx] = NULL;
+	free(n);
+}
+
+static void notify_cancel_all(struct zl *l)
+{
+	for (size_t i = 0; i < l->nnotifies; i++) {
+		if (l->notifies[i] != NULL) {
+			hs_xfr_notify_cancel(l->notifies[i]->h);
+			free(l->notifies[i]);
+			l->notifies[i] = NULL;
+		}
+	}
+	free(l->notifies);
+	l->notifies = NULL;
+	l->nnotifies = 0;
+}
+
+static void notify_downstreams(struct zl *l)
+{
+	const cbd_zone_cfg_t *zc = l->z->cfg;
+	if (l->nnotifies != zc->ndowns) {
+		notify_cancel_all(l);
+		l->notifies = calloc(zc->ndowns ? zc->ndowns : 1, sizeof(*l->notifies));
+		if (l->notifies == NULL) {
+			return;
+		}
+		l->nnotifies = zc->ndowns;
+	}
+	knot_rrset_t soa;
+	hs_zone_t *cz = cbd_zone_combined(l->z);
+	if (cz == NULL || hs_zone_find(cz, l->z->apex, KNOT_RRTYPE_SOA, &soa) != HS_EOK) {
+		return;
+	}
+	for (size_t i = 0; i < zc->ndowns; i++) {
+		const cbd_down_t *dn = &zc->downs[i];
+		if (!dn->notify) {
+			continue;
+		}
+		if (l->notifies[i] != NULL) {  /* a newer serial replaces the old NOTIFY */
+			hs_xfr_notify_cancel(l->notifies[i]->h);
+			free(l->notifies[i]);
+			l->notifies[i] = NULL;
+		}
+		struct notify *n = calloc(1, sizeof(*n));
+		if (n == NULL) {
+			continue;
+		}
+		n->zl = l;
+		n->idx = i;
+		n->serial = knot_soa_serial(soa.rrs.rdata);
+		struct hs_xfr_notify_opts o = { .key = dn->key, .soa = &soa, .timeout_ms = 1000,
+		                                 .retries = 5 };
+		int ret = hs_xfr_notify_send(l->d->loop, (const struct sockaddr *)&dn->addr,
+		                             l->z->apex, &o, notify_cb, n, &n->h);
+		if (ret != HS_EOK) {
+			char p[HS_ADDR_STRLEN];
+			peer_str((const struct sockaddr *)&dn->addr, p, sizeof(p));
+			hs_log_code(HS_LOG_WARNING, ret, l->z->text, p, "cannot send NOTIFY");
+			free(n);
+			continue;
+		}
+		l->notifies[i] = n;
+	}
+}
+
+/* ---- inbound: refresh, retry, expire ---------------------------------------- */
+
+static void timer_cb(uv_timer_t *t)
+{
+	start_refresh(t->data);
+}
+
+static void schedule(struct zl *l, uint32_t secs)
+{
+	unsigned min = l->d->cfg->refresh_min;
+	if (secs < min) {
+		secs = min;
+	}
+	uv_timer_start(&l->timer, timer_cb, (uint64_t)secs * 1000, 0);
+}
+
+static void read_soa(struct zl *l)
+{
+	knot_rrset_t soa;
+	hs_zone_t *cz = cbd_zone_combined(l->z);
+	if (cz != NULL && hs_zone_find(cz, l->z->apex, KNOT_RRTYPE_SOA, &soa) == HS_EOK) {
+		l->refresh = knot_soa_refresh(soa.rrs.rdata);
+		l->retry = knot_soa_retry(soa.rrs.rdata);
+		l->expire = knot_soa_expire(soa.rrs.rdata);
+		l->have_soa = true;
+	}
+}
+
+static void fetch_failed(struct zl *l, const char *p, int err, const char *what)
+{
+	hs_log_code(HS_LOG_WARNING, err, l->z->text, p, "%s; the last good zone stays, retry in %us",
+	            what, l->have_soa && l->retry > l->d->cfg->refresh_min ? l->retry
+	                                                                 : l->d->cfg->refresh_min);
+	l->primary = (l->primary + 1) % l->z->cfg->nprimaries;
+	uint64_t now = uv_now(l->d->loop);
+	if (l->have_soa && l->last_ok != 0 && !l->z->expired &&
+	    now - l->last_ok >= (uint64_t)l->expire * 1000) {
+		l->z->expired = true;
+		hs_log(HS_LOG_ERROR, l->z->text, NULL,
+		       "expired: no good refresh for %us (SOA expire); not served until one", l->expire);
+	}
+	schedule(l, l->have_soa ? l->retry : 0);
+}
+
+static void fetch_cb(struct hs_xfr_fetch_result *res, void *arg)
+{
+	struct zl *l = arg;
+	l->fetch = NULL;
+	hs_zone_free(l->cur);
+	l->cur = NULL;
+	const cbd_primary_t *pr = &l->z->cfg->primaries[l->primary % l->z->cfg->nprimaries];
+	char p[HS_ADDR_STRLEN];
+	peer_str((const struct sockaddr *)&pr->addr, p, sizeof(p));
+	uint32_t before = cbd_zone_serial(l->z);
+	int changed = 0;
+	if (res->err != HS_EOK) {
+		char what[128];
+		if (res->err == HS_EXFR_RCODE) {
+			const knot_lookup_t *rc = knot_lookup_by_id(knot_rcode_names, res->rcode);
+			snprintf(what, sizeof(what), "transfer in failed (%s)", rc ? rc->name : "?");
+		} else {
+			snprintf(what, sizeof(what), "transfer in failed after %zu messages",
+			         res->messages);
+		}
+		fetch_failed(l, p, res->err, what);
+		goto done;
+	}
+	if (res->kind == HS_XFR_UPTODATE) {
+		hs_log(HS_LOG_INFO, l->z->text, p, "up to date at owner serial %u", res->serial);
+	} else if (res->kind == HS_XFR_AXFR) {
+		size_t rrs = res->zone != NULL ? hs_zone_count(res->zone) : 0;
+		hs_log(HS_LOG_NOTICE, l->z->text, p,
+		       "%s in: owner serial %u, %zu records, %zu messages, %zu bytes",
+		       res->fell_back ? "AXFR (IXFR fell back)" : "AXFR", res->serial, rrs,
+		       res->messages, res->bytes);
+		changed = cbd_zone_owner_full(l->z, &res->zone, p);
+		if (changed < 0) {
+			fetch_failed(l, p, changed, "owner zone not usable");
+			goto done;
+		}
+	} else {
+		size_t rrs = 0;
+		for (size_t i = 0; i < res->ndeltas; i++) {
+			rrs += hs_diff_count(res->deltas[i]);
+		}
+		hs_log(HS_LOG_NOTICE, l->z->text, p,
+		       "IXFR in: owner serial %u -> %u, %zu differences, %zu records, %zu messages, %zu bytes",
+		       hs_combiner_owner_serial(l->z->comb), res->serial, res->ndeltas, rrs,
+		       res->messages, res->bytes);
+		changed = cbd_zone_owner_deltas(l->z, res->deltas, res->ndeltas, p);
+		if (changed < 0) {
+			hs_log_code(HS_LOG_WARNING, changed, l->z->text, p,
+			            "IXFR does not fit the owner zone held; asking for AXFR");
+			l->axfr = true;
+			l->again = true;
+			changed = 1;  /* earlier differences may have been applied */
+		}
+	}
+	l->axfr = l->axfr && l->again;
+	l->last_ok = uv_now(l->d->loop);
+	if (l->z->expired) {
+		l->z->expired = false;
+		hs_log(HS_LOG_NOTICE, l->z->text, p, "served again");
+	}
+	read_soa(l);
+	schedule(l, l->refresh);
+	if (changed > 0 && cbd_zone_serial(l->z) != before) {
+		notify_downstreams(l);
+	}
+done:
+	if (l->again && !l->d->stopping) {
+		l->again = false;
+		start_refresh(l);
+	}
+}
+
+static void start_refresh(struct zl *l)
+{
+	if (l->d->stopping) {
+		return;
+	}
+	if (l->fetch != NULL) {
+		l->again = true;
+		return;
+	}
+	uv_timer_stop(&l->timer);
+	const cbd_zone_cfg_t *zc = l->z->cfg;
+	const cbd_primary_t *pr = &zc->primaries[l->primary % zc->nprimaries];
+	hs_zone_t *cur = NULL;
+	if (cbd_zone_combined(l->z) != NULL && !l->axfr) {
+		int ret = hs_combiner_owner_zone(l->z->comb, &cur);
+		if (ret != HS_EOK) {
+			cur = NULL;
+		}
+	}
+	struct hs_xfr_fetch_opts o = { .key = pr->key, .axfr_only = l->axfr };
+	l->cur = cur;
+	int ret = hs_xfr_fetch(l->d->loop, (const struct sockaddr *)&pr->addr, l->z->apex, cur, &o,
+	                       fetch_cb, l, &l->fetch);
+	if (ret != HS_EOK) {
+		hs_zone_free(cur);
+		l->cur = NULL;
+		l->fetch = NULL;
+		char p[HS_ADDR_STRLEN];
+		peer_str((const struct sockaddr *)&pr->addr, p, sizeof(p));
+		fetch_failed(l, p, ret, "cannot start transfer in");
+	}
+}
+
+/* ---- zones ---------------------------------------------------------------------- */
+
+static void zl_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void zl_stop(struct zl *l)
+{
+	if (l->fetch != NULL) {
+		hs_xfr_fetch_cancel(l->fetch);
+		l->fetch = NULL;
+		hs_zone_free(l->cur);
+		l->cur = NULL;
+	}
+	notify_cancel_all(l);
+	uv_timer_stop(&l->timer);
+}
+
+static void zone_close(cbd_zone_t *z)
+{
+	struct zl *l = zl_of(z);
+	zl_stop(l);
+	snap_unref(l->snap);
+	l->snap = NULL;
+	uv_close((uv_handle_t *)&l->timer, zl_closed);
+	cbd_zone_free(z);
+}
+
+static int zone_start(struct daemon *d, const cbd_zone_cfg_t *zc, cbd_zone_t **out)
+{
+	char err[HS_CONF_ERRLEN];
+	cbd_zone_t *z = NULL;
+	int ret = cbd_zone_open(d->cfg, zc, &z, err, sizeof(err));
+	if (ret != HS_EOK) {
+		hs_log(HS_LOG_ERROR, zc->text, NULL, "%s", err);
+		return ret;
+	}
+	struct zl *l = calloc(1, sizeof(*l));
+	if (l == NULL) {
+		cbd_zone_free(z);
+		return HS_ENOMEM;
+	}
+	l->d = d;
+	l->z = z;
+	z->loop = l;
+	uv_timer_init(d->loop, &l->timer);
+	l->timer.data = l;
+	*out = z;
+	return HS_EOK;
+}
+
+/* ---- requests ------------------------------------------------------------------- */
+
+/* An AXFR or IXFR query (xfrnet answers those; SOA queries are ours, open
+ * to monitoring, while xfrnet would ask the transfer ACL). */
+static bool is_xfr(const uint8_t *msg, size_t len)
+{
+	if (len < KNOT_WIRE_HEADER_SIZE + 5 || knot_wire_get_qdcount(msg) != 1 ||
+	    knot_wire_get_opcode(msg) != KNOT_OPCODE_QUERY) {
+		return false;
+	}
+	int n = knot_dname_wire_check(msg + KNOT_WIRE_HEADER_SIZE, msg + len, NULL);
+	if (n <= 0 || (size_t)(KNOT_WIRE_HEADER_SIZE + n + 4) > len) {
+		return false;
+	}
+	uint16_t t = knot_wire_read_u16(msg + KNOT_WIRE_HEADER_SIZE + n);
+	return t == KNOT_RRTYPE_AXFR || t == KNOT_RRTYPE_IXFR;
+}
+
+static void on_msg(hs_net_req_t *req, const uint8_t *msg, size_t len, void *arg)
+{
+	struct daemon *d = arg;
+	if (d->xs != NULL && is_xfr(msg, len) && hs_xfr_server_handle(d->xs, req, msg, len)) {
+		return;
+	}
+	cbd_view_t v = { d->cfg, d->zones, d->nzones };
+	cbd_zone_t *z = NULL;
+	int action = CBD_ACT_NONE;
+	char line[1400];
+	int ret = cbd_handle(&v, hs_net_req_peer(req), msg, len, d->resp, &z, &action, line,
+	                     sizeof(line));
+	if (line[0] != '\0') {
+		char p[HS_ADDR_STRLEN];
+		peer_str(hs_net_req_peer(req), p, sizeof(p));
+		int level = strstr(line, "refused") != NULL || strstr(line, "malformed") != NULL ||
+		            strstr(line, "failed") != NULL ? HS_LOG_WARNING
+		            : action == CBD_ACT_REFRESH ? HS_LOG_INFO : HS_LOG_NOTICE;
+		hs_log(level, z != NULL ? z->text : NULL, p, "%s", line);
+	}
+	if (ret != HS_EOK || d->resp->size == 0) {
+		hs_net_done(req);
+	} else {
+		hs_net_reply(req, d->resp->wire, d->resp->size);
+	}
+	if (z != NULL && action == CBD_ACT_REFRESH) {
+		start_refresh(zl_of(z));
+	} else if (z != NULL && action == CBD_ACT_CHANGED) {
+		notify_downstreams(zl_of(z));
+	}
+}
+
+/* ---- signals -------------------------------------------------------------------- */
+
+static void on_stop(int signum, void *arg)
+{
+	struct daemon *d = arg;
+	hs_log_notice("signal %d: stopping", signum);
+	d->stopping = true;
+	hs_net_server_close(d->srv);
+	d->srv = NULL;
+	hs_xfr_server_free(d->xs);
+	d->xs = NULL;
+	for (size_t i = 0; i < d->nzones; i++) {
+		zone_close(d->zones[i]);
+	}
+	free(d->zones);
+	d->zones = NULL;
+	d->nzones = 0;
+	hs_signals_close(d->sig);
+	d->sig = NULL;
+}
+
+static void on_reload(int signum, void *arg)
+{
+	struct daemon *d = arg;
+	char err[HS_CONF_ERRLEN];
+	cbd_cfg_t *cfg = NULL;
+	int ret = cbd_cfg_load(d->conf_path, NULL, &cfg, err, sizeof(err));
+	if (ret != HS_EOK) {
+		hs_log_error("reload: %s; keeping the running configuration", err);
+		return;
+	}
+	if (strcmp(cfg->state_dir, d->cfg->state_dir) != 0) {
+		hs_log_warning("reload: state-dir changes need a restart; keeping %s",
+		               d->cfg->state_dir);
+	}
+	bool same_listen = cfg->nlisten == d->cfg->nlisten;
+	for (size_t i = 0; same_listen && i < cfg->nlisten; i++) {
+		same_listen = hs_addr_equal((struct sockaddr *)&cfg->listen[i],
+		                            (struct sockaddr *)&d->cfg->listen[i]);
+	}
+	if (!same_listen) {
+		hs_log_warning("reload: listen changes need a restart");
+	}
+	/* Transfers out and everything that borrows the old keys stop. */
+	hs_xfr_server_free(d->xs);
+	d->xs = NULL;
+	cbd_zone_t **zones = calloc(cfg->nzones ? cfg->nzones : 1, sizeof(*zones));
+	if (zones == NULL) {
+		hs_log_error("reload: out of memory; keeping the running configuration");
+		cbd_cfg_free(cfg);
+		xs_start(d);
+		return;
+	}
+	const char *keep_dir = d->cfg->state_dir;
+	(void)keep_dir;
+	for (size_t i = 0; i < d->nzones; i++) {
+		cbd_zone_t *z = d->zones[i];
+		zl_stop(zl_of(z));
+		const cbd_zone_cfg_t *zc = cbd_cfg_zone(cfg, z->apex);
+		if (zc == NULL) {
+			hs_log(HS_LOG_NOTICE, z->text, NULL, "removed from the configuration");
+			zone_close(z);
+			continue;
+		}
+		z->cfg = zc;
+		zones[zc - cfg->zones] = z;
+	}
+	free(d->zones);
+	cbd_cfg_t *old = d->cfg;
+	d->cfg = cfg;
+	d->zones = zones;
+	d->nzones = cfg->nzones;
+	for (size_t i = 0; i < cfg->nzones; i++) {
+		if (zones[i] == NULL) {
+			if (zone_start(d, &cfg->zones[i], &zones[i]) != HS_EOK) {
+				continue;
+			}
+			hs_log(HS_LOG_NOTICE, zones[i]->text, NULL, "added by reload");
+		}
+	}
+	/* the zones still point into the old state dir string: keep it */
+	if (!same_listen || strcmp(cfg->state_dir, old->state_dir) != 0) {
+		/* zone paths were made from the old state-dir and stay valid */
+	}
+	cbd_cfg_free(old);
+	hs_daemon_log_level(d->cfg->conf, d->verbosity);
+	ret = xs_start(d);
+	if (ret != HS_EOK) {
+		hs_log_error_code(ret, "reload: cannot serve transfers");
+	}
+	for (size_t i = 0; i < d->nzones; i++) {
+		if (d->zones[i] != NULL) {
+			start_refresh(zl_of(d->zones[i]));
+		}
+	}
+	hs_log_notice("signal %d: configuration reloaded, %zu zones", signum, d->nzones);
+}
+
+/* ---- main ------------------------------------------------------------------------ */
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: combinerd %s\n", HS_DAEMON_USAGE);
+}
+
+int main(int argc, char *argv[])
+{
+	hs_log_init(argv[0]);
+	char err[HS_CONF_ERRLEN];
+	struct hs_daemon_opts o;
+	if (hs_daemon_getopt(argc, argv, CBD_DEFAULT_CONF, NULL, NULL, NULL, &o, err,
+	                     sizeof(err)) != 0) {
+		hs_log_error("%s", err);
+		usage();
+		return HS_EXIT_USAGE;
+	}
+	if (o.help) {
+		usage();
+		return HS_EXIT_OK;
+	}
+	struct daemon d = { .conf_path = o.conf_file, .verbosity = o.verbosity };
+	if (cbd_cfg_load(o.conf_file, NULL, &d.cfg, err, sizeof(err)) != HS_EOK) {
+		hs_log_error("%s", err);
+		return HS_EXIT_CONFIG;
+	}
+	if (o.check_only) {
+		cbd_cfg_free(d.cfg);
+		return HS_EXIT_OK;
+	}
+	hs_daemon_log_level(d.cfg->conf, o.verbosity);
+	if (d.cfg->nlisten == 0) {
+		hs_log_warning("no listen address: nothing will be served");
+	}
+	d.loop = uv_default_loop();
+	d.resp = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	d.zones = calloc(d.cfg->nzones ? d.cfg->nzones : 1, sizeof(*d.zones));
+	if (d.resp == NULL || d.zones == NULL) {
+		hs_fatal(HS_EXIT_TEMP, HS_ENOMEM, "start");
+	}
+	d.nzones = d.cfg->nzones;
+	for (size_t i = 0; i < d.nzones; i++) {
+		if (zone_start(&d, &d.cfg->zones[i], &d.zones[i]) != HS_EOK) {
+			hs_fatal(HS_EXIT_CONFIG, 0, "%s: cannot load the zone's state; not starting",
+			         d.cfg->zones[i].text);
+		}
+	}
+	int ret = hs_net_server_new(d.loop, NULL, on_msg, &d, &d.srv);
+	if (ret != HS_EOK) {
+		hs_fatal(HS_EXIT_TEMP, ret, "server");
+	}
+	for (size_t i = 0; i < d.cfg->nlisten; i++) {
+		struct sockaddr_storage bound;
+		char a[HS_ADDR_STRLEN];
+		peer_str((const struct sockaddr *)&d.cfg->listen[i], a, sizeof(a));
+		ret = hs_net_server_listen(d.srv, (const struct sockaddr *)&d.cfg->listen[i],
+		                           HS_NET_UDP | HS_NET_TCP, &bound);
+		if (ret != 0) {
+			hs_fatal(HS_EXIT_TEMP, ret, "cannot listen on %s", a);
+		}
+		hs_log_info("listening on %s", a);
+	}
+	if ((ret = xs_start(&d)) != HS_EOK ||
+	    (ret = hs_signals_start(d.loop, on_stop, on_reload, &d, &d.sig)) != HS_EOK) {
+		hs_fatal(HS_EXIT_TEMP, ret, "start");
+	}
+	hs_log_notice("started, %zu zones", d.nzones);
+	for (size_t i = 0; i < d.nzones; i++) {
+		start_refresh(zl_of(d.zones[i]));
+	}
+	uv_run(d.loop, UV_RUN_DEFAULT);
+	knot_pkt_free(d.resp);
+	cbd_cfg_free(d.cfg);
+	uv_loop_close(d.loop);
+	hs_log_notice("stopped");
+	return HS_EXIT_OK;
+}
