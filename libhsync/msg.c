@@ -661,7 +661,7 @@ int hs_msg_respond(const uint8_t *req, size_t req_size, uint8_t rcode,
 	bool has_opt = false, echo = false;
 	hs_provsync_t ps = { 0 };
 	if (parsed && knot_wire_get_qdcount(req) == 1) {
-		qname = knot_pkt_qname(pkt);
+		qname = knot_pkt_wire_qname(pkt);     /* as sent, case kept */
 	}
 	if (parsed && pkt->opt_rr != NULL) {
 		has_opt = true;

@@ -908,6 +908,15 @@ START_TEST(responses)
 	ck_assert(!r.has_ps);
 	content_free(&c);
 
+	/* the question goes back as it came, case and all */
+	o.id = 0x4444;
+	const knot_dname_t *mixed = (const knot_dname_t *)"\x04ZoNe\x07" "EXAMPLE";
+	ck_assert_int_eq(hs_msg_build(HS_MSG_HEARTBEAT, mixed, NULL, &o, req2, sizeof(req2), &sq), HS_EOK);
+	ck_assert_int_eq(hs_msg_respond(req2, sq, KNOT_RCODE_NOERROR, &ro, resp, sizeof(resp), &n), HS_EOK);
+	ck_assert_mem_eq(resp + 12, req2 + 12, 18);
+	ck_assert_int_eq(hs_msg_verify_response(resp, n, req2, sq, ed_b, &vs, &r), HS_EOK);
+	ck_assert_int_eq(r.kind, HS_MSG_HEARTBEAT);
+
 	/* answering junk: a header is enough for FORMERR; less is nothing */
 	uint8_t junk[12] = { 0xab, 0xcd, 0x28, 0, 0, 5, 0, 0, 0, 0, 0, 0 };
 	ck_assert_int_eq(hs_msg_respond(junk, sizeof(junk), KNOT_RCODE_FORMERR, &un, resp, sizeof(resp), &n), HS_EOK);
