@@ -6,7 +6,8 @@
  *   - NOTIFY retries and timeout;
  *   - kdig -t AXFR / -t IXFR=N from our server, compared with the zone;
  *   - our fetch from a real knotd (started in a temp dir on a free port,
- *     stopped by PID): AXFR, then IXFR after changes made with knotc.
+ *     stopped by PID): AXFR, then IXFR after changes made with knotc;
+ *   - named as a secondary of our server: AXFR, then NOTIFY and IXFR.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -114,6 +115,8 @@ static struct {
 	hs_zone_t *v[5];      /* serials 1..4 */
 	hs_diff_t *d[3];
 	size_t nd;            /* deltas offered */
+	int serve;            /* version served (default 4) */
+	hs_xfr_kind_t served_kind;  /* of the last transfer done */
 	int served_err;
 	size_t served;
 	int releases;
@@ -131,9 +134,11 @@ static int get_cb(const knot_dname_t *zone, hs_zone_t **z, hs_diff_t *const **de
 	if (!hs_dname_equal(zone, origin())) {
 		return HS_ENOTFOUND;
 	}
-	*z = T.v[4];
-	*deltas = T.d + (3 - T.nd);
-	*nd = T.nd;
+	int v = T.serve != 0 ? T.serve : 4;
+	size_t n = T.nd < (size_t)(v - 1) ? T.nd : (size_t)(v - 1);
+	*z = T.v[v];
+	*deltas = T.d + (v - 1 - n);
+	*nd = n;
 	*handle = &T;
 	return HS_EOK;
 }
@@ -149,6 +154,9 @@ static void served_cb(const struct sockaddr *peer, const knot_dname_t *zone, hs_
 {
 	T.served++;
 	T.served_err = err;
+	if (err == 0) {
+		T.served_kind = kind;
+	}
 }
 
 static void setup(void)
@@ -830,6 +838,166 @@ START_TEST(knotd_primary)
 }
 END_TEST
 
+/* ---- named as a secondary of our server ---- */
+
+static struct {
+	char dir[64];
+	uint16_t port;        /* named */
+	uint16_t ours;        /* our server, fixed so named.conf can name it */
+} B;
+
+static void named_prepare(void)
+{
+	memset(&B, 0, sizeof(B));
+	snprintf(B.dir, sizeof(B.dir), "/tmp/hsync-xfr-named-XXXXXX");
+	if (mkdtemp(B.dir) == NULL) {
+		abort();
+	}
+	B.port = free_port();
+	do {
+		B.ours = free_port();
+	} while (B.ours == B.port);
+	char conf[2048], path[128];
+	snprintf(conf, sizeof(conf),
+	         "options {\n\tdirectory \"%s\";\n\tlisten-on port %u { 127.0.0.1; };\n"
+	         "\tlisten-on-v6 { none; };\n\tpid-file none;\n\trecursion no;\n\tnotify no;\n"
+	         "\tdnssec-validation no;\n};\n"
+	         "key \"xfr-key\" { algorithm hmac-sha256; secret \"" SECRET "\"; };\n"
+	         "controls { };\n"
+	         "zone \"example.com\" {\n\ttype secondary;\n\tfile \"example.com.bk\";\n"
+	         "\tprimaries { 127.0.0.1 port %u key xfr-key; };\n"
+	         "\tallow-transfer { key xfr-key; };\n};\n",
+	         B.dir, B.port, B.ours);
+	snprintf(path, sizeof(path), "%s/named.conf", B.dir);
+	write_file(path, conf);
+}
+
+/* named is started by the test itself (after our server listens) and its
+ * PID kept in a file, so this teardown, in the parent, stops it whatever
+ * happened in the test. */
+static void named_cleanup(void)
+{
+	char path[128], cmd[200];
+	snprintf(path, sizeof(path), "%s/named.pid.test", B.dir);
+	FILE *f = fopen(path, "r");
+	int pid = 0;
+	if (f != NULL) {
+		if (fscanf(f, "%d", &pid) != 1) {
+			pid = 0;
+		}
+		fclose(f);
+	}
+	if (pid > 0) {
+		kill(pid, SIGTERM);
+		for (int i = 0; i < 50 && kill(pid, 0) == 0; i++) {
+			usleep(50000);
+		}
+		kill(pid, SIGKILL);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", B.dir);
+	if (strncmp(B.dir, "/tmp/hsync-xfr-named-", 21) == 0 && system(cmd) != 0) {
+		/* left behind; harmless */
+	}
+}
+
+static pid_t named_spawn(void)
+{
+	char conf[128], log[128], pidf[128];
+	snprintf(conf, sizeof(conf), "%s/named.conf", B.dir);
+	snprintf(log, sizeof(log), "%s/named.log", B.dir);
+	snprintf(pidf, sizeof(pidf), "%s/named.pid.test", B.dir);
+	char *argv[] = { "/usr/sbin/named", "-g", "-c", conf, NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	pid_t pid = 0;
+	ck_assert_int_eq(posix_spawn(&pid, argv[0], &fa, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%d\n", (int)pid);
+	write_file(pidf, buf);
+	return pid;
+}
+
+static void nap_cb(uv_timer_t *t)
+{
+	*(bool *)t->data = true;
+}
+
+static void nap(unsigned ms)
+{
+	bool done = false;
+	uv_timer_t t;
+	uv_timer_init(&T.loop, &t);
+	t.data = &done;
+	uv_timer_start(&t, nap_cb, ms, 0);
+	run_until(&done, ms + 1000);
+	uv_close((uv_handle_t *)&t, NULL);
+	uv_run(&T.loop, UV_RUN_NOWAIT);
+}
+
+/* AXFR from named until it serves serial want; returns the zone. */
+static hs_zone_t *named_wait(const struct sockaddr *named, uint32_t want)
+{
+	for (int i = 0; i < 80; i++) {
+		struct hs_xfr_fetch_opts o = { .timeout_ms = 500 };
+		struct fres f = fetch(named, NULL, KEYTEXT, &o);
+		if (f.err == 0) {
+			uint32_t s = 0;
+			hs_zone_soa_serial(f.zone, &s);
+			if (s == want) {
+				return f.zone;
+			}
+			hs_zone_free(f.zone);
+		}
+		nap(100);
+	}
+	ck_abort_msg("named did not reach serial %u", want);
+	return NULL;
+}
+
+START_TEST(named_secondary)
+{
+	/* Our server on the port named.conf names. */
+	hs_net_server_close(T.net);
+	ck_assert_int_eq(hs_net_server_new(&T.loop, NULL, hs_xfr_server_handler, T.xs, &T.net), 0);
+	char at[32];
+	snprintf(at, sizeof(at), "127.0.0.1@%u", B.ours);
+	struct sockaddr_storage a, na;
+	hs_addr_parse(at, 53, &a);
+	ck_assert_int_eq(hs_net_server_listen(T.net, (struct sockaddr *)&a, HS_NET_UDP | HS_NET_TCP,
+	                                      &T.addr), 0);
+	snprintf(at, sizeof(at), "127.0.0.1@%u", B.port);
+	hs_addr_parse(at, 53, &na);
+	const struct sockaddr *named = (const struct sockaddr *)&na;
+
+	/* Version 2 first: named loads it by AXFR. */
+	T.serve = 2;
+	named_spawn();
+	hs_zone_t *z = named_wait(named, 2);
+	ck_assert(hs_zone_equal(z, T.v[2]));
+	hs_zone_free(z);
+	ck_assert_int_eq(T.served_kind, HS_XFR_AXFR);
+
+	/* Version 4, and a NOTIFY: named asks for the SOA, then IXFR from 2. */
+	T.serve = 4;
+	memset(&N, 0, sizeof(N));
+	knot_rrset_t soa;
+	hs_zone_find(T.v[4], origin(), KNOT_RRTYPE_SOA, &soa);
+	struct hs_xfr_notify_opts o = { .key = &T.keys.keys[0], .soa = &soa, .timeout_ms = 300,
+	                                .retries = 5 };
+	ck_assert_int_eq(hs_xfr_notify_send(&T.loop, named, origin(), &o, notify_cb, NULL, NULL),
+	                 HS_EOK);
+	run_until(&N.done, 8000);
+	ck_assert_msg(N.err == 0, "%s", hs_strerror(N.err));
+	z = named_wait(named, 4);
+	ck_assert(hs_zone_equal(z, T.v[4]));
+	hs_zone_free(z);
+	ck_assert_int_eq(T.served_kind, HS_XFR_IXFR);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("xfrnet");
@@ -847,6 +1015,12 @@ static Suite *suite(void)
 	tcase_set_timeout(k, 30);
 	tcase_add_test(k, knotd_primary);
 	suite_add_tcase(s, k);
+	TCase *b = tcase_create("named");
+	tcase_add_unchecked_fixture(b, named_prepare, named_cleanup);
+	tcase_add_checked_fixture(b, setup, teardown);
+	tcase_set_timeout(b, 30);
+	tcase_add_test(b, named_secondary);
+	suite_add_tcase(s, b);
 	return s;
 }
 
