@@ -172,8 +172,12 @@ static void soa_cb(int err, const uint8_t *msg, size_t len, void *arg)
 		return;
 	}
 	f->serial = serial;
-	if (!hs_serial_gt(serial, f->cur_serial)) {
+	if (serial == f->cur_serial) {
 		fetch_finish(f, HS_EOK);  /* up to date */
+		return;
+	}
+	if (!hs_serial_gt(serial, f->cur_serial)) {
+		fetch_finish(f, HS_EXFR_SERIAL);  /* the primary went back: keep ours */
 		return;
 	}
 	ret = fetch_xfr(f, f->opts.axfr_only ? KNOT_RRTYPE_AXFR : KNOT_RRTYPE_IXFR);

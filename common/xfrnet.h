@@ -40,15 +40,17 @@ struct hs_xfr_fetch_opts {
 
 /*
  * The outcome, handed to the callback. err 0: kind says what came:
- *   HS_XFR_UPTODATE  the primary's serial is not newer (zone NULL)
+ *   HS_XFR_UPTODATE  the primary has our serial (zone NULL)
  *   HS_XFR_AXFR      zone is the new zone
  *   HS_XFR_IXFR      zone is cur with the differences applied, and deltas
  *                    the differences, oldest first
  * zone and deltas are STOLEN by the callback if it sets them to NULL
  * (deltas: each hs_diff_free(), the array free()); else they are freed
  * after it returns. err < 0: why it failed (codes of hs_xfr_in_feed(),
- * of hs_xfr_check_answer() for the SOA check, or of the transport:
- * KNOT_ETIMEOUT, KNOT_ECONN, -errno); cur is untouched in every case.
+ * of hs_xfr_check_answer() for the SOA check, HS_EXFR_SERIAL when the
+ * primary's SOA is older than cur (RFC 1982; serial tells it), or of the
+ * transport: KNOT_ETIMEOUT, KNOT_ECONN, -errno); cur is untouched in every
+ * case.
  */
 struct hs_xfr_fetch_result {
 	int err;
@@ -108,7 +110,8 @@ typedef int (*hs_xfr_get_cb)(const knot_dname_t *zone, hs_zone_t **z, hs_diff_t 
                              size_t *ndeltas, void **handle, void *arg);
 typedef void (*hs_xfr_release_cb)(void *handle, void *arg);
 
-/* Called when a transfer ends: err 0 done, or why not; for the log. */
+/* Called when a transfer ends (err 0 done, or why not) and when a request
+ * (SOA queries too) is refused (kind HS_XFR_NONE); for the log. */
 typedef void (*hs_xfr_served_cb)(const struct sockaddr *peer, const knot_dname_t *zone,
                                  hs_xfr_kind_t kind, size_t messages, size_t rrs, int err,
                                  void *arg);

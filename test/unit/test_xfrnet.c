@@ -304,6 +304,17 @@ START_TEST(local_axfr_ixfr)
 	f = fetch(OURS, T.v[4], KEYTEXT, &nosoa);
 	ck_assert_int_eq(f.err, 0);
 	ck_assert_int_eq(f.kind, HS_XFR_UPTODATE);
+	/* Our copy is newer than the primary's: refused, not "up to date". */
+	hs_zone_t *ahead = NULL;
+	ck_assert_int_eq(hs_zone_copy(T.v[4], &ahead), HS_EOK);
+	set_serial(ahead, 5);
+	f = fetch(OURS, ahead, KEYTEXT, NULL);
+	ck_assert_int_eq(f.err, HS_EXFR_SERIAL);
+	ck_assert_uint_eq(f.serial, 4);
+	ck_assert_ptr_null(f.zone);
+	f = fetch(OURS, ahead, KEYTEXT, &nosoa);  /* the IXFR's lone SOA is older */
+	ck_assert_int_eq(f.err, HS_EXFR_SERIAL);
+	hs_zone_free(ahead);
 	/* AXFR only. */
 	struct hs_xfr_fetch_opts ax = { .axfr_only = true };
 	f = fetch(OURS, T.v[1], KEYTEXT, &ax);
