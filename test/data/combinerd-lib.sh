@@ -188,6 +188,7 @@ foreign_key() {
 	k=$(dnssec-keygen -q -a 13 -f KSK -K "$W" "$ZONE")
 	FOREIGN_DNSKEY=$(awk '$3 == "DNSKEY" || $4 == "DNSKEY" {sub(/.*DNSKEY[ \t]+/, ""); print}' "$W/$k.key")
 	FOREIGN_CDS=$(dnssec-dsfromkey -C -2 "$W/$k.key" | sed 's/.*CDS[ \t]*//')
+	FOREIGN_B64=$(echo "$FOREIGN_DNSKEY" | cut -d' ' -f4- | tr -d ' ')
 	FOREIGN_TAG=${k##*+}
 	FOREIGN_TAG=$((10#$FOREIGN_TAG))
 }
@@ -202,5 +203,5 @@ axfr() {
 	local y=()
 	[ -n "${2:-}" ] && y=(-y "hmac-sha256:$2:$(eval echo "\$SECRET_${2//-/_}")")
 	kdig @127.0.0.1 -p "$1" "${y[@]}" AXFR "$ZONE" +nocomments +nostats +noheader \
-		| grep -v '^;' | grep -v '^$' | awk '$3 != "TSIG"' | sort -u
+		| grep -v '^;' | grep -v '^$' | awk '$4 != "TSIG"' | sort -u
 }
