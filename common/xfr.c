@@ -567,7 +567,17 @@ struct hs_xfr_in {
 	size_t msgs, rrs;
 	uint16_t rcode;
 	uint8_t *buf;                 /* copy of the message being parsed */
+	hs_xfr_filter_fn filter;
+	void *filter_arg;
 };
+
+void hs_xfr_in_filter(hs_xfr_in_t *x, hs_xfr_filter_fn fn, void *arg)
+{
+	if (x != NULL) {
+		x->filter = fn;
+		x->filter_arg = arg;
+	}
+}
 
 int hs_xfr_in_new(const knot_pkt_t *query, hs_zone_t *cur, const hs_tsig_ctx_t *tsig,
                   hs_xfr_in_t **out)
@@ -695,6 +705,7 @@ static int take_rr(hs_xfr_in_t *x, const knot_rrset_t *rr)
 	}
 	uint32_t serial = soa ? rr_soa_serial(rr) : 0;
 	x->rrs++;
+	bool keep = soa || x->filter == NULL || x->filter(rr, x->filter_arg);
 	switch (x->state) {
 	case IN_FIRST:
 		if (!soa) {
@@ -741,7 +752,7 @@ static int take_rr(hs_xfr_in_t *x, const knot_rrset_t *rr)
 			x->state = IN_DONE;
 			return HS_EOK;
 		}
-		return hs_zone_add(x->zone, rr, NULL);
+		return keep ? hs_zone_add(x->zone, rr, NULL) : HS_EOK;
 	case IN_DEL:
 		if (soa) {
 			uint32_t from = 0;
@@ -753,7 +764,7 @@ static int take_rr(hs_xfr_in_t *x, const knot_rrset_t *rr)
 			x->state = IN_ADD;
 			return hs_zone_add(x->delta->added, rr, NULL);
 		}
-		return hs_zone_add(x->delta->removed, rr, NULL);
+		return keep ? hs_zone_add(x->delta->removed, rr, NULL) : HS_EOK;
 	case IN_ADD:
 		if (soa) {
 			int ret;
@@ -771,7 +782,7 @@ static int take_rr(hs_xfr_in_t *x, const knot_rrset_t *rr)
 			ret = push_delta(x);
 			return ret != HS_EOK ? ret : start_delta(x, rr);
 		}
-		return hs_zone_add(x->delta->added, rr, NULL);
+		return keep ? hs_zone_add(x->delta->added, rr, NULL) : HS_EOK;
 	case IN_DONE:
 	default:
 		return HS_EMSG;  /* data after the final SOA */

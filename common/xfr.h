@@ -177,6 +177,17 @@ int hs_xfr_in_new(const knot_pkt_t *query, hs_zone_t *cur, const hs_tsig_ctx_t *
                   hs_xfr_in_t **out);
 
 /*
+ * Keep only the RRs for which fn(rr, arg) is true (rr borrowed, one RR);
+ * the others are checked like all RRs but not stored, so a follower that
+ * needs part of a zone (hsyncd: the apex) never holds the rest. SOA
+ * records at the apex are always kept. For IXFR, cur should hold only
+ * what the filter keeps: removals of dropped RRs are dropped too. Call
+ * before the first hs_xfr_in_feed(); fn NULL keeps everything.
+ */
+typedef bool (*hs_xfr_filter_fn)(const knot_rrset_t *rr, void *arg);
+void hs_xfr_in_filter(hs_xfr_in_t *x, hs_xfr_filter_fn fn, void *arg);
+
+/*
  * Feed the next response message (wire[len], read only during the call).
  * Returns HS_XFR_MORE (feed the next), HS_XFR_DONE (complete and checked:
  * take the result), or an error, after which the consumer takes nothing

@@ -36,6 +36,8 @@ struct hs_xfr_fetch_opts {
 	bool axfr_only;                 /* never try IXFR */
 	bool no_soa_check;              /* with a current zone, go straight to IXFR */
 	const struct sockaddr *source;  /* local address to bind, or NULL */
+	hs_xfr_filter_fn filter;        /* keep only these RRs (hs_xfr_in_filter), or NULL */
+	void *filter_arg;
 };
 
 /*

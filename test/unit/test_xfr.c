@@ -396,6 +396,63 @@ START_TEST(ixfr_udp)
 }
 END_TEST
 
+/* A filter keeping the apex only: AXFR and IXFR give the apex of the version. */
+static bool apex_only(const knot_rrset_t *rr, void *arg)
+{
+	return hs_dname_equal(rr->owner, origin()) && arg == (void *)origin;
+}
+
+static hs_zone_t *apex_of(hs_zone_t *z)
+{
+	hs_zone_t *a = NULL;
+	ck_assert_int_eq(hs_zone_new(origin(), KNOT_CLASS_IN, &a), HS_EOK);
+	hs_zone_iter_t it;
+	knot_rrset_t rr;
+	hs_zone_iter_begin(z, 0, &it);
+	while (hs_zone_iter_next(&it, &rr)) {
+		if (hs_dname_equal(rr.owner, origin())) {
+			ck_assert_int_eq(hs_zone_add(a, &rr, NULL), HS_EOK);
+		}
+	}
+	return a;
+}
+
+static hs_zone_t *filtered(uint16_t qtype, hs_zone_t *server, hs_diff_t **d, size_t nd,
+                           hs_zone_t *client, hs_xfr_kind_t want)
+{
+	struct pair p;
+	pair_init(&p, qtype, client, NULL, NULL);
+	hs_xfr_in_t *x = NULL;
+	ck_assert_int_eq(hs_xfr_in_new(p.cq, client, NULL, &x), HS_EOK);
+	hs_xfr_in_filter(x, apex_only, (void *)origin);
+	struct run r = serve(&p, server, d, nd, 0, false, x, NULL, 0);
+	ck_assert_int_eq(r.feed, HS_XFR_DONE);
+	ck_assert_int_eq(hs_xfr_in_kind(x), want);
+	hs_zone_t *z = hs_xfr_in_take_zone(x);
+	hs_xfr_in_free(x);
+	pair_free(&p);
+	return z;
+}
+
+START_TEST(in_filter)
+{
+	struct versions vs;
+	versions_make(&vs);
+	hs_zone_t *a1 = apex_of(vs.v[1]), *a4 = apex_of(vs.v[4]);
+	hs_zone_t *z = filtered(KNOT_RRTYPE_AXFR, vs.v[1], NULL, 0, NULL, HS_XFR_AXFR);
+	ck_assert(hs_zone_equal(z, a1));
+	hs_zone_free(z);
+	/* IXFR over the filtered copy: removals below the apex are dropped too. */
+	z = filtered(KNOT_RRTYPE_IXFR, vs.v[4], vs.d, 3, a1, HS_XFR_IXFR);
+	ck_assert(hs_zone_equal(z, a4));
+	ck_assert_int_lt(hs_zone_count(z), hs_zone_count(vs.v[4]));
+	hs_zone_free(z);
+	hs_zone_free(a1);
+	hs_zone_free(a4);
+	versions_free(&vs);
+}
+END_TEST
+
 /* ---- TSIG ---- */
 
 static int tsig_run(const char *client_keys, bool server_signs, tamper_fn tamper, size_t max_msg)
@@ -823,6 +880,7 @@ static Suite *suite(void)
 	tcase_add_test(t, ixfr_uptodate);
 	tcase_add_test(t, ixfr_as_axfr);
 	tcase_add_test(t, ixfr_udp);
+	tcase_add_test(t, in_filter);
 	tcase_add_test(t, tsig_good);
 	tcase_add_test(t, tsig_bad);
 	tcase_add_test(t, tsig_missing);
