@@ -27,6 +27,8 @@
 
 #define NOTIFY_COALESCE_MS 20   /* changes this close together give one NOTIFY per type */
 #define QUERY_CAP 1024
+#define MAX_OPS 64              /* queries to sources at once (SOA, transfers); more wait in a queue */
+#define MAX_NOTIFY 128          /* NOTIFYs unanswered at once; more wait a little */
 
 struct daemon;
 struct zone;
@@ -72,6 +74,8 @@ struct zone {
 	uv_timer_t timer;
 	struct op *op;
 	bool again;                /* refresh asked while busy */
+	bool queued;               /* waiting in d->queue for a free slot */
+	struct zone *qnext;
 	struct job *jobs;
 };
 
@@ -96,6 +100,9 @@ struct daemon {
 	size_t hsize;
 	struct events *ev;
 	bool stopping;
+	size_t ops;                /* queries to sources in flight */
+	size_t notifies;           /* NOTIFYs in flight */
+	struct zone *qhead, *qtail;   /* zones waiting to refresh */
 };
 
 static const char *rcode_name(uint16_t rcode)
@@ -293,6 +300,10 @@ static void job_end(struct job *j)
 		hs_net_cancel(j->h);
 		j->h = NULL;
 	}
+	if (j->inflight) {
+		z->d->notifies--;
+		j->inflight = false;
+	}
 	j->closing = true;
 	uv_close((uv_handle_t *)&j->timer, job_closed);
 }
@@ -304,6 +315,7 @@ static void job_answer(int err, const uint8_t *msg, size_t len, void *arg)
 	const char *type = hs_apex_slot_name(j->slot);
 	j->h = NULL;
 	j->inflight = false;
+	z->d->notifies--;
 	uint16_t rcode = 0;
 	if (err == 0) {
 		err = hsd_msg_check(j->q, j->qlen, msg, len, &j->tsig, false, &rcode, NULL);
@@ -336,6 +348,10 @@ static void job_fire(uv_timer_t *t)
 {
 	struct job *j = t->data;
 	struct zone *z = j->z;
+	if (z->d->notifies >= MAX_NOTIFY) {
+		uv_timer_start(&j->timer, job_fire, 5 + (uint64_t)(rand() % 20), 0);
+		return;
+	}
 	knot_rrset_t soa;
 	const knot_rrset_t *hint = NULL;
 	if (z->cur != NULL && hs_apex_rrset(z->cur, KNOT_RRTYPE_SOA, &soa) == 0) {
@@ -356,6 +372,7 @@ static void job_fire(uv_timer_t *t)
 		return;
 	}
 	j->inflight = true;
+	z->d->notifies++;
 	hs_log(HS_LOG_DEBUG, z->name_txt, j->peer.text, "NOTIFY %s sent",
 	       hs_apex_slot_name(j->slot));
 }
@@ -485,8 +502,50 @@ static void op_free(struct op *op)
 	if (op->xfr) {
 		hs_apex_xfr_abort(&op->x);
 	}
+	op->z->d->ops--;
 	hsd_cfg_unref(op->cfg);
 	free(op);
+}
+
+static void start_refresh(struct zone *z);
+
+/* Start queued refreshes while there is room. */
+static void kick(struct daemon *d)
+{
+	while (d->qhead != NULL && d->ops < MAX_OPS && !d->stopping) {
+		struct zone *z = d->qhead;
+		d->qhead = z->qnext;
+		if (d->qhead == NULL) {
+			d->qtail = NULL;
+		}
+		z->qnext = NULL;
+		z->queued = false;
+		start_refresh(z);
+	}
+}
+
+static void dequeue(struct zone *z)
+{
+	struct daemon *d = z->d;
+	if (!z->queued) {
+		return;
+	}
+	struct zone *prev = NULL;
+	for (struct zone *q = d->qhead; q; prev = q, q = q->qnext) {
+		if (q == z) {
+			if (prev != NULL) {
+				prev->qnext = z->qnext;
+			} else {
+				d->qhead = z->qnext;
+			}
+			if (d->qtail == z) {
+				d->qtail = prev;
+			}
+			break;
+		}
+	}
+	z->qnext = NULL;
+	z->queued = false;
 }
 
 /* The operation ended (ok: the zone is current): next refresh, or again now. */
@@ -499,9 +558,10 @@ static void op_done(struct zone *z, bool ok)
 	if (z->again) {
 		z->again = false;
 		refresh(z);
-		return;
+	} else {
+		schedule(z, ok);
 	}
-	schedule(z, ok);
+	kick(z->d);
 }
 
 static int xfr_start(struct zone *z, uint16_t qtype);
@@ -578,6 +638,7 @@ static struct op *op_new(struct zone *z, uint16_t qtype)
 		return NULL;
 	}
 	op->z = z;
+	z->d->ops++;
 	op->cfg = hsd_cfg_ref(z->d->cfg);
 	op->src = z->zc->source;
 	op->qtype = qtype;
@@ -655,6 +716,7 @@ static void soa_answer(int err, const uint8_t *msg, size_t len, void *arg)
 	if (err != 0) {
 		hs_log_code(HS_LOG_WARNING, err, z->name_txt, NULL, "cannot start a transfer");
 		schedule(z, false);
+		kick(z->d);
 	}
 }
 
@@ -667,7 +729,25 @@ static void refresh(struct zone *z)
 		z->again = true;
 		return;
 	}
+	if (z->queued) {
+		return;
+	}
 	uv_timer_stop(&z->timer);
+	if (z->d->ops >= MAX_OPS) {
+		z->queued = true;
+		if (z->d->qtail != NULL) {
+			z->d->qtail->qnext = z;
+		} else {
+			z->d->qhead = z;
+		}
+		z->d->qtail = z;
+		return;
+	}
+	start_refresh(z);
+}
+
+static void start_refresh(struct zone *z)
+{
 	struct op *op = op_new(z, KNOT_RRTYPE_SOA);
 	int ret = op == NULL ? HS_ENOMEM : 0;
 	if (ret == 0) {
@@ -724,6 +804,7 @@ static void zone_closed(uv_handle_t *h)
 /* Stop following z and free it (after its timer closes). */
 static void zone_end(struct zone *z)
 {
+	dequeue(z);
 	while (z->jobs != NULL) {
 		job_end(z->jobs);
 	}
