@@ -10,8 +10,8 @@
  *
  * Checks: the current zone never changes; a completed transfer gives a
  * zone whose SOA serial is the one reported, which survives an AXFR of its
- * own (hs_xfr_out -> hs_xfr_in) unchanged (but for RDATA names that differ
- * only in case, see round_trip()). Seeds: test/fuzz/corpus/fuzz_xfr/
+ * own (hs_xfr_out -> hs_xfr_in) unchanged (but for the case of names in
+ * RDATA, see round_trip()). Seeds: test/fuzz/corpus/fuzz_xfr/
  * (AXFR, IXFR with two differences, IXFR in AXFR form, up to date, all
  * made by hs_xfr_out from the zones below).
  */
@@ -114,12 +114,16 @@ static void round_trip(hs_zone_t *z, uint32_t serial)
 		if (fed != HS_XFR_DONE || back == NULL) {
 			abort();
 		}
-		/* Equal, except that RDATA names differing only in case ("ns2."
-		 * and "Ns2.") are one name to libknot's compression, so such
-		 * twins may come back as one RR: fewer RRs, same RRsets. */
+		/* Equal, except for the case of names in RDATA: libknot's name
+		 * compression matches suffixes case-insensitively, so a name in
+		 * RDATA may come back with the case of an earlier name ("ns0.
+		 * example.com." after "exampLe.com." becomes "ns0.exampLe.com."),
+		 * and twins that differ only in case ("ns2.", "Ns2.") as one RR.
+		 * Same RRsets, never more RRs. */
 		if (!hs_zone_equal(back, z) &&
-		    (hs_zone_count(back) >= hs_zone_count(z) ||
-		     hs_zone_rrset_count(back) != hs_zone_rrset_count(z))) {
+		    (hs_zone_count(back) > hs_zone_count(z) ||
+		     hs_zone_rrset_count(back) != hs_zone_rrset_count(z) ||
+		     hs_zone_name_count(back) != hs_zone_name_count(z))) {
 			abort();
 		}
 		hs_zone_free(back);
