@@ -427,7 +427,7 @@ static void start_refresh(struct zl *l)
 			cur = NULL;
 		}
 	}
-	struct hs_xfr_fetch_opts o = { .key = pr->key, .axfr_only = l->axfr };
+	struct hs_xfr_fetch_opts o = { .key = pr->key, .axfr_only = l->axfr, .timeout_ms = 2000 };
 	l->cur = cur;
 	int ret = hs_xfr_fetch(l->d->loop, (const struct sockaddr *)&pr->addr, l->z->apex, cur, &o,
 	                       fetch_cb, l, &l->fetch);
