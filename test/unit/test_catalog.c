@@ -455,12 +455,14 @@ START_TEST(ptr_elsewhere_ignored)
 	                    "m1 PTR f.example.\n"
 	                    "@ PTR g.example.\n"
 	                    "m1.zones.version PTR h.example.\n"
-	                    "m2.zones TXT \"i.example.\"\n");
+	                    "m2.zones TXT \"i.example.\"\n"
+	                    "M6.ZONES PTR J.Example.\n");
 	issues_t is = { 0 };
 	hs_catalog_t *c = NULL;
 	ck_assert_int_eq(read_rrs(&l, false, 0, &c, &is), 0);
 	ck_assert_int_eq(is.n, 0);
-	ck_assert_str_eq(show(c), "a.example.=m1.");
+	/* names compare without case; unique-ids are kept in lower case */
+	ck_assert_str_eq(show(c), "a.example.=m1. j.example.=m6.");
 	hs_catalog_free(c);
 	rrs_free(&l);
 }
@@ -468,6 +470,23 @@ END_TEST
 
 START_TEST(foreign_records)
 {
+	/* a zone of another class is no catalog */
+	hs_zone_t *z = NULL;
+	ck_assert_int_eq(hs_zone_new(dn(CAT), KNOT_CLASS_CH, &z), 0);
+	rrs_t g = load("cat-good.zone");
+	for (size_t i = 0; i < g.n; i++) {
+		g.rr[i]->rclass = KNOT_CLASS_CH;
+		ck_assert_int_eq(hs_zone_add(z, g.rr[i], NULL), 0);
+	}
+	issues_t zi = { 0 };
+	hs_catalog_t *zc = NULL;
+	ck_assert_int_eq(hs_catalog_from_zone(&zc, z, HS_CATALOG_PER_MEMBER, on_issue, &zi),
+	                 HS_ECAT_BROKEN);
+	ck_assert_ptr_null(zc);
+	ck_assert_str_eq(zi.text, CAT ": broken catalog (RFC 9432), not processed: class 3, not IN\n");
+	hs_zone_free(z);
+	rrs_free(&g);
+
 	rrs_t l = load("cat-good.zone");
 	for (unsigned flags = 0; flags <= 1; flags++) {
 		hs_catalog_reader_t *r = NULL;
