@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# The lab setup agent discovery needs, with real servers:
+#  - knotd signs an identity zone (automatic signing, ECDSA) that holds the
+#    URI, SVCB and KEY records agentd/publish.c writes for an agent
+#    (the same text as test_publish's known vector);
+#  - unbound on 127.0.0.1 validates it: stub-zone to knotd, the zone's KSK
+#    as trust anchor, module-config "validator iterator";
+#  - kdig +dnssec through unbound gets the three RRsets with the AD bit;
+#    the same question to knotd directly, or through a second unbound
+#    without the trust anchor, has no AD (what agentd must refuse), and a
+#    trust anchor that does not match gives SERVFAIL.
+. "$HSYNC_TOP/test/integration/lib.sh"
+
+command -v knotd >/dev/null || fail "knotd not installed"
+command -v unbound >/dev/null || fail "unbound not installed"
+
+KP=$(free_port); UP=$(free_port); NP=$(free_port); BP=$(free_port)
+while [ "$UP" = "$KP" ]; do UP=$(free_port); done
+while [ "$NP" = "$KP" ] || [ "$NP" = "$UP" ]; do NP=$(free_port); done
+while [ "$BP" = "$KP" ] || [ "$BP" = "$UP" ] || [ "$BP" = "$NP" ]; do BP=$(free_port); done
+Z=b.example
+
+# ---- knotd: the identity zone, signed automatically
+mkdir -p "$W/knot"
+cat >"$W/knot.conf" <<EOF
+server:
+    rundir: $W/knot
+    listen: 127.0.0.1@$KP
+log:
+  - target: stderr
+    any: info
+database:
+    storage: $W/knot
+policy:
+  - id: ecdsa
+    algorithm: ecdsap256sha256
+    ksk-lifetime: 0
+    zsk-lifetime: 0
+    propagation-delay: 0
+    dnskey-ttl: 60
+    zone-max-ttl: 60
+zone:
+  - domain: $Z
+    storage: $W/knot
+    file: $Z.zone
+    dnssec-signing: on
+    dnssec-policy: ecdsa
+EOF
+cat >"$W/knot/$Z.zone" <<'EOF'
+$ORIGIN b.example.
+$TTL 60
+@ SOA ns1 hostmaster 1 3600 900 604800 60
+@ NS ns1
+ns1 A 127.0.0.1
+; what hs_publish_all() writes for agent.b.example. (test_publish known_text)
+_dns._tcp.agent.b.example. 3600 IN URI 10 1 "dns://host.b.example:5300"
+host.b.example. 3600 IN SVCB 1 . port=5300 ipv4hint=192.0.2.1,192.0.2.2 ipv6hint=2001:db8::1
+host.b.example. 3600 IN KEY 512 3 15 cJDZvG/nZOuKT3B6JsYZQGaAuE64pzr8Qn/Wh2qgVx0=
+EOF
+bg knotd knotd -c "$W/knot.conf"
+signed() { kdig +short +norec @127.0.0.1 -p "$KP" "$Z." DNSKEY | grep -q '^257 '; }
+wait_for 10 signed || { cat "$W/knotd.log"; fail "knotd did not sign $Z"; }
+ok "knotd signs $Z (KSK published)"
+
+# The KSK as unbound trust anchor (DNSKEY form).
+kdig +nocomments +noquestion +nostats +norec @127.0.0.1 -p "$KP" "$Z." DNSKEY |
+	awk '$4 == "DNSKEY" && $5 == 257' >"$W/anchor.key"
+[ -s "$W/anchor.key" ] || fail "no KSK for the trust anchor"
+# A trust anchor that does not match (the KSK's key bytes changed).
+awk '{ k = $8; $8 = (substr(k, 1, 1) == "A" ? "B" : "A") substr(k, 2); print }' \
+	"$W/anchor.key" >"$W/wrong.key"
+
+# unbound_conf NAME PORT ANCHORLINE: a validating resolver for $Z on PORT.
+unbound_conf() {
+	cat >"$W/$1.conf" <<EOF
+server:
+    interface: 127.0.0.1
+    port: $2
+    do-ip6: no
+    do-not-query-localhost: no
+    username: ""
+    chroot: ""
+    directory: "$W"
+    pidfile: ""
+    use-syslog: no
+    logfile: ""
+    verbosity: 1
+    module-config: "validator iterator"
+    val-log-level: 2
+    qname-minimisation: no
+    $3
+stub-zone:
+    name: "$Z."
+    stub-addr: 127.0.0.1@$KP
+EOF
+	unbound-checkconf "$W/$1.conf" >/dev/null || fail "unbound-checkconf $1"
+}
+unbound_conf unbound "$UP" "trust-anchor-file: \"$W/anchor.key\""
+unbound_conf plain "$NP" ""
+unbound_conf wrong "$BP" "trust-anchor-file: \"$W/wrong.key\""
+bg unbound unbound -d -c "$W/unbound.conf"
+bg plain unbound -d -c "$W/plain.conf"
+bg wrong unbound -d -c "$W/wrong.conf"
+up() { kdig +time=1 +retry=0 @127.0.0.1 -p "$1" "$Z." SOA >/dev/null; }
+wait_for 10 up "$UP" || { cat "$W/unbound.log"; fail "unbound did not start"; }
+wait_for 10 up "$NP" || { cat "$W/plain.log"; fail "second unbound did not start"; }
+wait_for 10 up "$BP" || { cat "$W/wrong.log"; fail "third unbound did not start"; }
+
+# ask PORT TYPE NAME: kdig +dnssec with RD, the header flags and the answer.
+ask() {
+	kdig +dnssec +time=2 +retry=1 @127.0.0.1 -p "$1" "$3" "$2" >"$W/ask.out" 2>&1 || true
+}
+flags() { sed -n 's/.*;; Flags: \([a-z ]*\);.*/\1/p' "$W/ask.out"; }
+rcode() { sed -n 's/.*status: \([A-Z]*\).*/\1/p' "$W/ask.out"; }
+has_ad() { flags | grep -qw ad; }
+
+ask "$UP" URI "_dns._tcp.agent.$Z."
+has_ad || { cat "$W/ask.out"; fail "URI without AD through unbound"; }
+grep -q 'URI.*10 1 "dns://host.b.example:5300"' "$W/ask.out" || { cat "$W/ask.out"; fail "URI answer"; }
+grep -q 'RRSIG.*URI' "$W/ask.out" || fail "URI without RRSIG"
+ok "URI _dns._tcp.agent.$Z. validated (AD)"
+
+ask "$UP" SVCB "host.$Z."
+has_ad || { cat "$W/ask.out"; fail "SVCB without AD through unbound"; }
+grep -q 'SVCB.*1 \. port=5300 ipv4hint=192.0.2.1,192.0.2.2 ipv6hint=2001:db8::1' "$W/ask.out" ||
+	{ cat "$W/ask.out"; fail "SVCB answer"; }
+ok "SVCB host.$Z. validated (AD), port and hints intact"
+
+ask "$UP" KEY "host.$Z."
+has_ad || { cat "$W/ask.out"; fail "KEY without AD through unbound"; }
+grep -q 'KEY.*512 3 15 cJDZvG/nZOuKT3B6JsYZQGaAuE64pzr8Qn/Wh2qgVx0=' "$W/ask.out" ||
+	{ cat "$W/ask.out"; fail "KEY answer"; }
+ok "KEY host.$Z. validated (AD)"
+
+ask "$UP" URI "_dns._tcp.nobody.$Z."
+[ "$(rcode)" = NXDOMAIN ] && has_ad || { cat "$W/ask.out"; fail "validated NXDOMAIN expected"; }
+ok "a missing identity is a validated NXDOMAIN"
+
+ask "$KP" URI "_dns._tcp.agent.$Z."
+[ "$(rcode)" = NOERROR ] && ! has_ad || { cat "$W/ask.out"; fail "knotd itself set AD"; }
+ok "the authoritative answer has no AD"
+
+ask "$NP" URI "_dns._tcp.agent.$Z."
+[ "$(rcode)" = NOERROR ] && ! has_ad || { cat "$W/ask.out"; fail "AD without a trust anchor"; }
+ok "a resolver without the trust anchor gives no AD"
+
+ask "$BP" URI "_dns._tcp.agent.$Z."
+[ "$(rcode)" = SERVFAIL ] && ! has_ad || { cat "$W/ask.out"; fail "wrong trust anchor not SERVFAIL"; }
+ok "a wrong trust anchor gives SERVFAIL"
+
+echo "t-discover: $NCHECKS checks"
