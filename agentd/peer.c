@@ -59,6 +59,7 @@ void hs_peer_timers_default(hs_peer_timers_t *t)
 	t->backoff_min = 5;
 	t->backoff_max = 300;
 	t->jitter = 0;
+	t->refresh = 3600;
 }
 
 /* ---- one peer ---------------------------------------------------------------- */
@@ -220,6 +221,7 @@ int hs_peer_discovered(hs_peer_t *p, const hs_disc_result_t *r, time_t now)
 	p->naddrs = r->naddrs;
 	memcpy(p->addrs, r->addrs, sizeof(p->addrs[0]) * r->naddrs);
 	backoff_reset(p);
+	p->next_refresh = now + (time_t)p->timers->refresh;
 
 	if (p->state == HS_PEER_NEEDED || p->state == HS_PEER_ERROR || changed_keys) {
 		if (changed_keys) {
@@ -243,7 +245,9 @@ int hs_peer_discovery_failed(hs_peer_t *p, int code, bool permanent, const char 
 	p->discovering = false;
 	set_reason(p, "discovery failed: %s", why != NULL ? why : hs_strerror(code));
 	if (p->state != HS_PEER_NEEDED && p->state != HS_PEER_ERROR) {
-		return 0;   /* keys stay trusted; the caller retries the refresh later */
+		/* keys stay trusted; the refresh is tried again later */
+		p->next_refresh = now + (time_t)p->timers->backoff_max;
+		return 0;
 	}
 	backoff_grow(p, now);
 	if (permanent) {
@@ -380,6 +384,9 @@ int hs_peer_tick(hs_peer_t *p, time_t now)
 		}
 		break;
 	case HS_PEER_KNOWN:
+		if (!p->discovering && now >= p->next_refresh) {
+			out |= HS_PEER_DO_DISCOVER;
+		}
 		if (p->hello_sent != 0 && now - p->hello_sent >= (time_t)t->hello_timeout) {
 			char why[64];
 			snprintf(why, sizeof(why), "unanswered for %lds", (long)(now - p->hello_sent));
@@ -408,6 +415,9 @@ int hs_peer_tick(hs_peer_t *p, time_t now)
 		if (p->hb_sent == 0 || now - p->hb_sent >= iv) {
 			out |= HS_PEER_DO_HEARTBEAT;
 		}
+		if (!p->discovering && now >= p->next_refresh) {
+			out |= HS_PEER_DO_DISCOVER;
+		}
 		break;
 	}
 	}
@@ -429,8 +439,11 @@ time_t hs_peer_next_time(const hs_peer_t *p)
 	case HS_PEER_NEEDED:
 	case HS_PEER_ERROR:
 		return p->discovering ? 0 : p->next_try;
-	case HS_PEER_KNOWN:
-		return p->hello_sent != 0 ? p->hello_sent + (time_t)t->hello_timeout : p->next_try;
+	case HS_PEER_KNOWN: {
+		time_t next = p->hello_sent != 0 ? p->hello_sent + (time_t)t->hello_timeout
+		                                 : p->next_try;
+		return p->discovering ? next : tmin(next, p->next_refresh);
+	}
 	default: {
 		time_t iv = (time_t)t->heartbeat;
 		time_t next = p->hb_sent == 0 ? 1 : p->hb_sent + iv;
@@ -440,7 +453,7 @@ time_t hs_peer_next_time(const hs_peer_t *p)
 		if (p->state != HS_PEER_INTERRUPTED) {
 			next = tmin(next, p->last_contact + iv * (time_t)t->interrupted);
 		}
-		return next;
+		return p->discovering ? next : tmin(next, p->next_refresh);
 	}
 	}
 }
@@ -459,7 +472,7 @@ int hs_peers_new(const hs_peer_timers_t *timers, hs_peers_t **out)
 		t = *timers;
 #define DEF(f) if (t.f == 0) t.f = d.f
 		DEF(heartbeat); DEF(degraded); DEF(interrupted); DEF(hello_timeout);
-		DEF(backoff_min); DEF(backoff_max);
+		DEF(backoff_min); DEF(backoff_max); DEF(refresh);
 #undef DEF
 	}
 	if (t.degraded >= t.interrupted || t.backoff_min > t.backoff_max || t.jitter > 50 ||
@@ -720,6 +733,8 @@ static json_t *peer_json(const hs_peer_t *p, bool live, time_t now)
 		                                        : json_null());
 		time_t next = hs_peer_next_time(p);
 		SETN(o, "next_try", next != 0 ? json_integer((json_int_t)next) : json_null());
+		SETN(o, "next_refresh", p->state != HS_PEER_NEEDED && p->state != HS_PEER_ERROR
+		                        ? json_integer((json_int_t)p->next_refresh) : json_null());
 	}
 	if (!ok) {
 		json_decref(o);
@@ -995,6 +1010,7 @@ static int load_peer(loadctx_t *c, size_t i, json_t *o, const hs_peer_timers_t *
 		set_reason(p, "restarted (was %s); introducing again", hs_peer_state_name(state));
 	}
 	p->next_try = now;
+	p->next_refresh = now;   /* catch what changed while we were down */
 	*out = p;
 	return HS_EOK;
 fail:

@@ -32,6 +32,12 @@
  * keys were validated; a transient resolver problem must not cut a working
  * channel) and only records the reason.
  *
+ * Refresh. A peer in KNOWN or later is discovered again every `refresh`
+ * seconds (3600), so that a key the peer rolled, or a move, is seen
+ * without waiting for a failure; a failed refresh is tried again after
+ * backoff_max seconds. After a restart the refresh is due at once (in
+ * parallel with the HELLO), to catch changes made while we were down.
+ *
  * Retries. Discovery (NEEDED, ERROR) and HELLO (KNOWN) are retried after
  * a failure (HELLO REFUSED, HELLO unanswered for hello_timeout seconds,
  * discovery failed) with a delay that starts at backoff_min, doubles with
@@ -106,10 +112,11 @@ typedef struct hs_peer_timers {
 	uint32_t backoff_min;    /* first retry delay, seconds (5) */
 	uint32_t backoff_max;    /* retry delay bound, seconds (300) */
 	uint32_t jitter;         /* percent of random extra delay, 0-50 (0) */
+	uint32_t refresh;        /* seconds between rediscoveries of a known peer (3600) */
 } hs_peer_timers_t;
 
 /* What hs_peer_tick() asks the caller to do (bits). */
-#define HS_PEER_DO_DISCOVER  0x01  /* start discovery; then hs_peer_discovery_started() */
+#define HS_PEER_DO_DISCOVER  0x01  /* start (re)discovery; then hs_peer_discovery_started() */
 #define HS_PEER_DO_HELLO     0x02  /* send HELLO; then hs_peer_hello_sent() */
 #define HS_PEER_DO_HEARTBEAT 0x04  /* send HEARTBEAT; then hs_peer_heartbeat_sent() */
 #define HS_PEER_CHANGED      0x08  /* the state changed: log it, save the table */
@@ -138,6 +145,7 @@ typedef struct hs_peer {
 	time_t hb_sent;         /* last HEARTBEAT sent; 0 none */
 	time_t hello_sent;      /* HELLO outstanding since; 0 none */
 	time_t next_try;        /* next discovery (NEEDED, ERROR) or HELLO (KNOWN) */
+	time_t next_refresh;    /* next rediscovery (KNOWN and later) */
 	bool discovering;       /* discovery running (between started and done/failed) */
 	uint32_t backoff;       /* current retry delay; 0 = no failure yet */
 	unsigned failures;      /* consecutive failures of discovery or HELLO */
@@ -257,8 +265,9 @@ int hs_peers_load(hs_peers_t *ps, const char *path, time_t now, char *why, size_
 
 /*
  * The table as JSON for the control socket: the state file's fields, plus
- * per peer "key_tags" ([alg, tag] pairs as "15/19511"), "unheard" (seconds
- * since last contact, or null) and "next_try". NEW reference (json_decref);
+ * per peer "key_tags" ("ALG/TAG" strings such as "15/19511"), "unheard"
+ * (seconds since last contact, or null), "next_try" (when hs_peer_tick()
+ * next has work, or null) and "next_refresh" (or null). NEW reference (json_decref);
  * NULL on ENOMEM.
  */
 json_t *hs_peers_json(const hs_peers_t *ps, time_t now);

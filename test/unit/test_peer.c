@@ -374,6 +374,41 @@ START_TEST(discovery_failures)
 }
 END_TEST
 
+START_TEST(refresh)
+{
+	hs_peers_t *ps = NULL;
+	hs_peer_t *p = peer_to(&ps, HS_PEER_OPERATIONAL, T0);
+	ck_assert_int_eq(p->next_refresh, T0 + 3600);
+	/* keep it OPERATIONAL: heard every 30 s */
+	time_t t = T0;
+	for (; t < T0 + 3600; t += 30) {
+		hs_peer_heartbeat_received(p, t);
+		hs_peer_heartbeat_sent(p, t);
+		ck_assert_int_eq(hs_peer_tick(p, t) & HS_PEER_DO_DISCOVER, 0);
+	}
+	hs_peer_heartbeat_received(p, T0 + 3600);
+	ck_assert_int_eq(hs_peer_tick(p, T0 + 3600) & HS_PEER_DO_DISCOVER, HS_PEER_DO_DISCOVER);
+	ck_assert_int_eq(hs_peer_next_time(p), T0 + 3600);
+	hs_peer_discovery_started(p, T0 + 3600);
+	ck_assert_int_eq(hs_peer_tick(p, T0 + 3601) & HS_PEER_DO_DISCOVER, 0);
+	/* failed: state kept, retried after backoff_max (300 s) */
+	ck_assert_int_eq(hs_peer_discovery_failed(p, HS_EDISC_RCODE, false, "SERVFAIL", T0 + 3602), 0);
+	ck_assert_int_eq(p->state, HS_PEER_OPERATIONAL);
+	ck_assert_int_eq(p->next_refresh, T0 + 3602 + 300);
+	ck_assert_str_eq(p->reason, "discovery failed: SERVFAIL");
+	/* the peer rolled its key: seen by the refresh, introduced again */
+	hs_peer_discovery_started(p, T0 + 3902);
+	hs_disc_result_t r;
+	make_result(&r, KEY_OTHER);
+	ck_assert_int_eq(hs_peer_discovered(p, &r, T0 + 3903), 1);
+	free_result(&r);
+	ck_assert_int_eq(p->state, HS_PEER_KNOWN);
+	ck_assert_int_eq(p->next_refresh, T0 + 3903 + 3600);
+	ck_assert_int_eq(hs_peer_tick(p, T0 + 3903), HS_PEER_DO_HELLO);
+	hs_peers_free(ps);
+}
+END_TEST
+
 START_TEST(zones)
 {
 	hs_peers_t *ps = NULL;
@@ -449,7 +484,8 @@ START_TEST(load_known_file)
 	ck_assert_uint_eq(ntohs(((struct sockaddr_in6 *)&p->addrs[1])->sin6_port), 5300);
 	ck_assert_uint_eq(p->nzones, 2);
 	ck_assert_str_eq(p->zones[1], "example.org.");
-	ck_assert_int_eq(hs_peer_tick(p, now), HS_PEER_DO_HELLO);
+	/* HELLO at once, and a refresh of the look-ups in parallel */
+	ck_assert_int_eq(hs_peer_tick(p, now), HS_PEER_DO_HELLO | HS_PEER_DO_DISCOVER);
 
 	ck_assert_int_eq(ps->peers[1]->state, HS_PEER_NEEDED);
 	ck_assert_int_eq(ps->peers[1]->since, T0);
@@ -524,7 +560,8 @@ START_TEST(save_load_round_trip)
 	ck_assert_int_eq(back->peers[1]->state, HS_PEER_NEEDED);
 	ck_assert_str_eq(back->peers[1]->reason, "discovery failed: NXDOMAIN \"x\"");
 	/* re-introduced after the restart it becomes OPERATIONAL again */
-	ck_assert_int_eq(hs_peer_tick(q, T0 + 50), HS_PEER_DO_HELLO);
+	ck_assert_int_eq(hs_peer_tick(q, T0 + 50), HS_PEER_DO_HELLO | HS_PEER_DO_DISCOVER);
+	hs_peer_discovery_started(q, T0 + 50);
 	hs_peer_hello_sent(q, T0 + 50);
 	hs_peer_hello_answered(q, T0 + 51);
 	hs_peer_heartbeat_received(q, T0 + 52);
@@ -595,6 +632,8 @@ START_TEST(exports)
 	json_t *p1 = json_array_get(json_object_get(j, "peers"), 1);
 	ck_assert(json_is_null(json_object_get(p1, "unheard")));
 	ck_assert_int_eq(json_integer_value(json_object_get(p1, "next_try")), T0 + 5);
+	ck_assert(json_is_null(json_object_get(p1, "next_refresh")));
+	ck_assert_int_eq(json_integer_value(json_object_get(p0, "next_refresh")), T0 + 3600);
 	json_decref(j);
 
 	char *t = NULL;
@@ -627,6 +666,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, hello_backoff);
 	tcase_add_test(tc, backoff_jitter);
 	tcase_add_test(tc, discovery_failures);
+	tcase_add_test(tc, refresh);
 	tcase_add_test(tc, zones);
 	tcase_add_test(tc, load_known_file);
 	tcase_add_test(tc, save_load_round_trip);
