@@ -4,8 +4,10 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libdnssec/random.h>
+#include <libdnssec/tsig.h>
 
 #include "common/xfr.h"
 #include "libhsync/error.h"
@@ -569,7 +571,11 @@ struct hs_xfr_in {
 	uint8_t *buf;                 /* copy of the message being parsed */
 	hs_xfr_filter_fn filter;
 	void *filter_arg;
+	dnssec_tsig_ctx_t *hmac;      /* open over unsigned messages since the last MAC */
+	unsigned unsigned_run;        /* how many (RFC 8945 5.3.1: at most 99) */
 };
+
+#define TSIG_UNSIGNED_MAX 99
 
 void hs_xfr_in_filter(hs_xfr_in_t *x, hs_xfr_filter_fn fn, void *arg)
 {
@@ -633,6 +639,7 @@ void hs_xfr_in_free(hs_xfr_in_t *x)
 	hs_zone_free(x->zone);
 	knot_rrset_free(x->first_soa, NULL);
 	free(x->buf);
+	dnssec_tsig_free(x->hmac);
 	free(x);
 }
 
@@ -789,6 +796,100 @@ static int take_rr(hs_xfr_in_t *x, const knot_rrset_t *rr)
 	}
 }
 
+static int hmac_add(dnssec_tsig_ctx_t *h, const uint8_t *data, size_t len)
+{
+	dnssec_binary_t b = { .size = len, .data = (uint8_t *)data };
+	return dnssec_tsig_add(h, &b);
+}
+
+/*
+ * TSIG of one response message (RFC 8945 5.3.1). The first message must be
+ * signed; then up to 99 in a row may come unsigned, and the next signed
+ * one covers them: MAC over the prior MAC (with its size), every unsigned
+ * message as received, this message without its TSIG (ARCOUNT lowered, as
+ * knot_pkt_parse leaves it) and the timers. Without unsigned messages in
+ * between, libknot's check does the same.
+ */
+static int tsig_check(hs_xfr_in_t *x, const knot_pkt_t *pkt)
+{
+	const knot_tsig_key_t *key = x->tsig.key;
+	const knot_rrset_t *tsig = pkt->tsig_rr;
+	int ret;
+	if (tsig == NULL) {
+		if (x->msgs == 1 || x->unsigned_run >= TSIG_UNSIGNED_MAX) {
+			return HS_ETSIG_NONE;
+		}
+		if (x->hmac == NULL) {
+			uint8_t len[2] = { (uint8_t)(x->tsig.mac_len >> 8), (uint8_t)x->tsig.mac_len };
+			ret = dnssec_tsig_new(&x->hmac, key->algorithm, &key->secret);
+			if (ret == KNOT_EOK) {
+				ret = hmac_add(x->hmac, len, 2);
+			}
+			if (ret == KNOT_EOK) {
+				ret = hmac_add(x->hmac, x->tsig.mac, x->tsig.mac_len);
+			}
+			if (ret != KNOT_EOK) {
+				return ret;
+			}
+		}
+		x->unsigned_run++;
+		return hmac_add(x->hmac, pkt->wire, pkt->size);
+	}
+	if (x->hmac == NULL) {
+		return hs_tsig_check_response(pkt, &x->tsig);
+	}
+	uint16_t err = knot_tsig_rdata_error(tsig);
+	if (err != 0) {
+		return err == KNOT_RCODE_BADKEY ? KNOT_TSIG_EBADKEY :
+		       err == KNOT_RCODE_BADTIME ? KNOT_TSIG_EBADTIME : KNOT_TSIG_EBADSIG;
+	}
+	if (!hs_dname_equal(tsig->owner, key->name) || knot_tsig_rdata_alg(tsig) != key->algorithm) {
+		return KNOT_TSIG_EBADKEY;
+	}
+	uint64_t signed_at = knot_tsig_rdata_time_signed(tsig);
+	uint16_t fudge = knot_tsig_rdata_fudge(tsig);
+	uint8_t timers[8] = {
+		(uint8_t)(signed_at >> 40), (uint8_t)(signed_at >> 32), (uint8_t)(signed_at >> 24),
+		(uint8_t)(signed_at >> 16), (uint8_t)(signed_at >> 8), (uint8_t)signed_at,
+		(uint8_t)(fudge >> 8), (uint8_t)fudge,
+	};
+	uint8_t mac[64];
+	ret = hmac_add(x->hmac, pkt->wire, pkt->size);
+	if (ret == KNOT_EOK) {
+		ret = hmac_add(x->hmac, timers, sizeof(timers));
+	}
+	size_t mac_len = dnssec_tsig_size(x->hmac);
+	if (ret == KNOT_EOK && mac_len <= sizeof(mac)) {
+		ret = dnssec_tsig_write(x->hmac, mac);
+	}
+	dnssec_tsig_free(x->hmac);
+	x->hmac = NULL;
+	x->unsigned_run = 0;
+	if (ret != KNOT_EOK || mac_len > sizeof(mac)) {
+		return ret != KNOT_EOK ? ret : HS_EINVAL;
+	}
+	const uint8_t *got = knot_tsig_rdata_mac(tsig);
+	if (got == NULL || knot_tsig_rdata_mac_length(tsig) != mac_len) {
+		return KNOT_TSIG_EBADSIG;
+	}
+	uint8_t diff = 0;
+	for (size_t i = 0; i < mac_len; i++) {
+		diff |= (uint8_t)(mac[i] ^ got[i]);
+	}
+	if (diff != 0) {
+		return KNOT_TSIG_EBADSIG;
+	}
+	int64_t now = (int64_t)time(NULL);
+	if (now - (int64_t)signed_at > fudge || (int64_t)signed_at - now > fudge) {
+		return KNOT_TSIG_EBADTIME;
+	}
+	memcpy(x->tsig.mac, mac, mac_len);
+	x->tsig.mac_len = mac_len;
+	x->tsig.time_signed = signed_at;
+	x->tsig.count++;
+	return HS_EOK;
+}
+
 static int feed(hs_xfr_in_t *x, const uint8_t *wire, size_t len)
 {
 	if (len < KNOT_WIRE_HEADER_SIZE || len > KNOT_WIRE_MAX_PKTSIZE) {
@@ -814,7 +915,8 @@ static int feed(hs_xfr_in_t *x, const uint8_t *wire, size_t len)
 	x->msgs++;
 	x->rcode = knot_wire_get_rcode(pkt->wire);
 	if (x->use_tsig && (x->rcode == KNOT_RCODE_NOERROR || pkt->tsig_rr != NULL)) {
-		ret = hs_tsig_check_response(pkt, &x->tsig);
+		ret = x->rcode == KNOT_RCODE_NOERROR ? tsig_check(x, pkt)
+		                                     : hs_tsig_check_response(pkt, &x->tsig);
 		if (ret != HS_EOK) {
 			goto out;
 		}
@@ -842,6 +944,10 @@ static int feed(hs_xfr_in_t *x, const uint8_t *wire, size_t len)
 		}
 		x->kind = HS_XFR_UPTODATE;
 		x->state = IN_DONE;
+	}
+	if (x->state == IN_DONE && x->use_tsig && pkt->tsig_rr == NULL) {
+		ret = HS_ETSIG_NONE;  /* the last message must be signed */
+		goto out;
 	}
 	ret = x->state == IN_DONE ? HS_XFR_DONE : HS_XFR_MORE;
 out:

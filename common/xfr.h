@@ -20,7 +20,10 @@
  *
  * Following (hs_xfr_in_*): a consumer fed one response message at a time.
  * It tells AXFR, IXFR, IXFR answered in AXFR form, and "up to date" apart,
- * checks each message (ID, QR, opcode, RCODE, question, TSIG, TC) and each
+ * checks each message (ID, QR, opcode, RCODE, question, TSIG, TC; with
+ * TSIG the first and the last message must be signed, and up to 99 in a
+ * row between signed ones may come unsigned, covered by the next MAC, as
+ * RFC 8945 5.3.1 allows) and each
  * RR (class, owner within the zone, SOA placement, serial chain) as it
  * arrives, and builds a new zone (AXFR) or a list of differences which it
  * applies, checked, to a copy of the current zone (IXFR). The current zone
@@ -196,7 +199,9 @@ void hs_xfr_in_filter(hs_xfr_in_t *x, hs_xfr_filter_fn fn, void *arg);
  *                    question, TC set, first RR not the zone's SOA, a SOA
  *                    out of place, data after the final SOA, empty answer)
  *   HS_EXFR_RCODE    RCODE not NOERROR (hs_xfr_in_rcode() tells it)
- *   HS_ETSIG_NONE, KNOT_TSIG_EBADSIG/EBADKEY/EBADTIME/EBADTRUNC: TSIG
+ *   HS_ETSIG_NONE    TSIG expected: first or last message unsigned, or
+ *                    more than 99 unsigned in a row
+ *   KNOT_TSIG_EBADSIG/EBADKEY/EBADTIME/EBADTRUNC: TSIG does not verify
  *   KNOT_EOUTOFZONE  an RR outside the zone; HS_EINVAL another class
  *   HS_EXFR_SERIAL   the new serial is older than cur's (RFC 1982)
  *   HS_EXFR_DELTA    an IXFR chain that does not start at cur's serial or
