@@ -71,6 +71,12 @@ static void set_reason(hs_peer_t *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(p->reason, sizeof(p->reason), fmt, ap);
 	va_end(ap);
+	/* printable ASCII only: one log line, valid JSON text */
+	for (char *c = p->reason; *c != '\0'; c++) {
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f) {
+			*c = '?';
+		}
+	}
 }
 
 /* 1 if the state changed. */

@@ -370,6 +370,9 @@ START_TEST(discovery_failures)
 	ck_assert_int_eq(hs_peer_fail(p, "signatures fail with every trusted key", T0 + 30), 1);
 	ck_assert_int_eq(p->state, HS_PEER_ERROR);
 	ck_assert_int_eq(hs_peer_tick(p, T0 + 35), HS_PEER_DO_DISCOVER);
+	/* a reason with control or non-ASCII bytes is kept printable */
+	hs_peer_fail(p, "bad\n\xff\x01" "end", T0 + 36);
+	ck_assert_str_eq(p->reason, "bad???end");
 	hs_peers_free(ps);
 }
 END_TEST
