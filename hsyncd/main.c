@@ -882,6 +882,33 @@ static void on_request(hs_net_req_t *req, const uint8_t *msg, size_t len, void *
 
 /* ---- configuration and signals ---------------------------------------------------------- */
 
+/* After a reload: drop NOTIFYs to subscribers no longer configured for z,
+ * take the new key (and configuration reference) for the others. */
+static void jobs_reconfigure(struct zone *z)
+{
+	struct job *next;
+	for (struct job *j = z->jobs; j; j = next) {
+		next = j->next;
+		const hsd_peer_t *p = NULL;
+		for (size_t i = 0; i < z->zc->nsubs && p == NULL; i++) {
+			if (hs_addr_equal((const struct sockaddr *)&z->zc->subs[i].addr,
+			                  (const struct sockaddr *)&j->peer.addr)) {
+				p = &z->zc->subs[i];
+			}
+		}
+		if (p == NULL) {
+			hs_log(HS_LOG_INFO, z->name_txt, j->peer.text, "NOTIFY %s dropped: "
+			       "no longer a subscriber", hs_apex_slot_name(j->slot));
+			job_end(j);
+		} else if (!j->inflight) {
+			/* an answer in flight is checked with the key it was signed with */
+			hsd_cfg_unref(j->cfg);
+			j->cfg = hsd_cfg_ref(z->d->cfg);
+			j->peer = *p;
+		}
+	}
+}
+
 /* Make the zone set that of d->cfg: keep, add, remove. */
 static int sync_zones(struct daemon *d)
 {
@@ -906,6 +933,7 @@ static int sync_zones(struct daemon *d)
 				}
 			}
 			z->zc = zc;
+			jobs_reconfigure(z);
 		} else if ((z = zone_new(d, zc)) == NULL) {
 			hs_log(HS_LOG_ERROR, zc->name_txt, NULL, "out of memory: not followed");
 			continue;
