@@ -512,6 +512,67 @@ START_TEST(init_errors)
 }
 END_TEST
 
+/*
+ * Answers captured from unbound 1.17 validating knotd 3.2's signed b.example
+ * (the setup of test/integration/t-discover.sh; zone holds the records of
+ * test_publish's known text), to queries with RD, AD and DO:
+ * peer-unbound-{uri,svcb,key,nxdomain}.bin through the resolver with the
+ * trust anchor, -noad.bin through one without, -servfail.bin through one
+ * with a wrong anchor. Each has its own ID; the test takes it as ours.
+ */
+static size_t read_bin(const char *file, uint8_t *buf, size_t cap)
+{
+	FILE *f = fopen(hs_testdata(file), "rb");
+	ck_assert_msg(f != NULL, "%s", file);
+	size_t n = fread(buf, 1, cap, f);
+	fclose(f);
+	ck_assert_uint_gt(n, 12);
+	return n;
+}
+
+static int feed_file(hs_disc_t *d, const char *file)
+{
+	knot_pkt_t *q = NULL;
+	ck_assert_int_eq(hs_disc_query(d, &q), 0);
+	knot_pkt_free(q);
+	uint8_t buf[4096];
+	size_t n = read_bin(file, buf, sizeof(buf));
+	d->qid = knot_wire_get_id(buf);
+	return hs_disc_feed(d, buf, n);
+}
+
+START_TEST(real_unbound_answers)
+{
+	hs_disc_t d;
+	init(&d, "agent.b.example.");
+	ck_assert_msg(feed_file(&d, "peer-unbound-uri.bin") == 0, "%s", hs_disc_reason(&d));
+	ck_assert_msg(feed_file(&d, "peer-unbound-svcb.bin") == 0, "%s", hs_disc_reason(&d));
+	ck_assert_msg(feed_file(&d, "peer-unbound-key.bin") == 0, "%s", hs_disc_reason(&d));
+	const hs_disc_result_t *r = hs_disc_result(&d);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_mem_eq(r->host, "\x04host\x01" "b\x07" "example", 16);
+	ck_assert_uint_eq(r->port, 5300);
+	ck_assert_uint_eq(r->naddrs, 3);
+	ck_assert_uint_eq(r->nkeys, 1);
+	ck_assert_uint_eq(r->keys[0]->keytag, 19511);
+	hs_disc_clear(&d);
+
+	init(&d, "nobody.b.example.");
+	ck_assert_int_eq(feed_file(&d, "peer-unbound-nxdomain.bin"), HS_EDISC_NXDOMAIN);
+	hs_disc_clear(&d);
+
+	init(&d, "agent.b.example.");
+	ck_assert_int_eq(feed_file(&d, "peer-unbound-noad.bin"), HS_EDISC_NOAD);
+	ck_assert_str_eq(hs_disc_reason(&d),
+	        "no AD bit from resolver 127.0.0.1#5353 for URI _dns._tcp.agent.b.example.");
+	hs_disc_clear(&d);
+
+	init(&d, "agent.b.example.");
+	ck_assert_int_eq(feed_file(&d, "peer-unbound-servfail.bin"), HS_EDISC_RCODE);
+	hs_disc_clear(&d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("discover");
@@ -526,6 +587,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, mismatch_keeps_waiting);
 	tcase_add_test(tc, uri_targets);
 	tcase_add_test(tc, init_errors);
+	tcase_add_test(tc, real_unbound_answers);
 	suite_add_tcase(s, tc);
 	return s;
 }
