@@ -7,6 +7,8 @@
  *   - kdig -t AXFR / -t IXFR=N from our server, compared with the zone;
  *   - our fetch from a real knotd (started in a temp dir on a free port,
  *     stopped by PID): AXFR, then IXFR after changes made with knotc;
+ *   - our fetch from nsd (zone file changed, SIGHUP, create-ixfr): AXFR
+ *     of several TSIG-signed messages, then IXFR;
  *   - named as a secondary of our server: AXFR, then NOTIFY and IXFR.
  */
 #include <arpa/inet.h>
@@ -640,7 +642,21 @@ static struct {
 	char conf[128];
 	pid_t pid;
 	uint16_t port;
+	char *text;           /* the zone file */
 } K;
+
+/* base followed by n names with an A and a TXT each (several messages). */
+static char *zone_plus(const char *base, size_t n)
+{
+	size_t cap = strlen(base) + n * 80 + 1;
+	char *t = malloc(cap);
+	size_t off = (size_t)snprintf(t, cap, "%s", base);
+	for (size_t i = 0; i < n; i++) {
+		off += (size_t)snprintf(t + off, cap - off, "host%zu A 10.1.%zu.%zu\nhost%zu TXT \"filler %zu\"\n",
+		                        i, (i >> 8) & 255, i & 255, i, i);
+	}
+	return t;
+}
 
 static const char KZONE[] =
 	"$ORIGIN example.com.\n$TTL 300\n"
@@ -710,7 +726,8 @@ static void knotd_start(void)
 	K.port = free_port();
 	char path[256], conf[4096];
 	snprintf(path, sizeof(path), "%s/example.com.zone", K.dir);
-	write_file(path, KZONE);
+	K.text = zone_plus(KZONE, 2000);
+	write_file(path, K.text);
 	snprintf(conf, sizeof(conf),
 	         "server:\n    rundir: \"%s\"\n    listen: 127.0.0.1@%u\n"
 	         "control:\n    listen: \"%s/knot.sock\"\n"
@@ -763,6 +780,8 @@ static void knotd_stop(void)
 	if (strncmp(K.dir, "/tmp/hsync-xfr-knotd-", 21) == 0 && system(cmd) != 0) {
 		/* left behind; harmless */
 	}
+	free(K.text);
+	K.text = NULL;
 }
 
 START_TEST(knotd_primary)
@@ -778,7 +797,8 @@ START_TEST(knotd_primary)
 	struct fres f = fetch(knot, NULL, KEYTEXT, NULL);
 	ck_assert_msg(f.err == 0, "%s", hs_strerror(f.err));
 	ck_assert_int_eq(f.kind, HS_XFR_AXFR);
-	hs_zone_t *file = zone_text(KZONE);
+	ck_assert_int_ge(f.messages, 2);
+	hs_zone_t *file = zone_text(K.text);
 	ck_assert(hs_zone_equal(f.zone, file));
 	hs_zone_t *v1 = f.zone;
 
@@ -845,6 +865,150 @@ START_TEST(knotd_primary)
 	hs_zone_free(v1);
 	hs_zone_free(v2);
 	hs_zone_free(v3);
+	hs_zone_free(file);
+}
+END_TEST
+
+static void nap_cb(uv_timer_t *t)
+{
+	*(bool *)t->data = true;
+}
+
+static void nap(unsigned ms)
+{
+	bool done = false;
+	uv_timer_t t;
+	uv_timer_init(&T.loop, &t);
+	t.data = &done;
+	uv_timer_start(&t, nap_cb, ms, 0);
+	run_until(&done, ms + 1000);
+	uv_close((uv_handle_t *)&t, NULL);
+	uv_run(&T.loop, UV_RUN_NOWAIT);
+}
+
+/* ---- nsd as the primary ---- */
+
+static struct {
+	char dir[64];
+	pid_t pid;
+	uint16_t port;
+	char *text;
+} D;
+
+static void nsd_start(void)
+{
+	memset(&D, 0, sizeof(D));
+	snprintf(D.dir, sizeof(D.dir), "/tmp/hsync-xfr-nsd-XXXXXX");
+	if (mkdtemp(D.dir) == NULL) {
+		abort();
+	}
+	D.port = free_port();
+	char path[128], conf[2048];
+	D.text = zone_plus(KZONE, 2000);
+	snprintf(path, sizeof(path), "%s/example.com.zone", D.dir);
+	write_file(path, D.text);
+	snprintf(conf, sizeof(conf),
+	         "server:\n    ip-address: 127.0.0.1@%u\n    zonesdir: \"%s\"\n    database: \"\"\n"
+	         "    pidfile: \"%s/nsd.pid\"\n    xfrdfile: \"%s/xfrd.state\"\n"
+	         "    zonelistfile: \"%s/zone.list\"\n    username: \"\"\n    chroot: \"\"\n"
+	         "    logfile: \"%s/nsd.log\"\n"
+	         "remote-control:\n    control-enable: no\n"
+	         "key:\n    name: xfr-key\n    algorithm: hmac-sha256\n    secret: \"" SECRET "\"\n"
+	         "zone:\n    name: example.com\n    zonefile: example.com.zone\n"
+	         "    provide-xfr: 127.0.0.1 xfr-key\n    store-ixfr: yes\n    create-ixfr: yes\n",
+	         D.port, D.dir, D.dir, D.dir, D.dir, D.dir);
+	snprintf(path, sizeof(path), "%s/nsd.conf", D.dir);
+	write_file(path, conf);
+	char *argv[] = { "/usr/sbin/nsd", "-d", "-c", path, NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	if (posix_spawn(&D.pid, argv[0], &fa, NULL, argv, environ) != 0) {
+		D.pid = 0;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	/* Ready when it answers on TCP. */
+	for (int i = 0; i < 100 && D.pid > 0; i++) {
+		int s = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(D.port),
+		                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		int ok = connect(s, (struct sockaddr *)&a, sizeof(a));
+		close(s);
+		if (ok == 0) {
+			break;
+		}
+		usleep(50000);
+	}
+}
+
+static void nsd_stop(void)
+{
+	if (D.pid > 0) {
+		kill(D.pid, SIGTERM);
+		int st;
+		for (int i = 0; i < 50 && waitpid(D.pid, &st, WNOHANG) == 0; i++) {
+			usleep(50000);
+		}
+		if (waitpid(D.pid, &st, WNOHANG) == 0) {
+			kill(D.pid, SIGKILL);
+			waitpid(D.pid, &st, 0);
+		}
+	}
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", D.dir);
+	if (strncmp(D.dir, "/tmp/hsync-xfr-nsd-", 19) == 0 && system(cmd) != 0) {
+		/* left behind; harmless */
+	}
+	free(D.text);
+	D.text = NULL;
+}
+
+START_TEST(nsd_primary)
+{
+	ck_assert_int_gt(D.pid, 0);
+	struct sockaddr_storage da;
+	char at[32];
+	snprintf(at, sizeof(at), "127.0.0.1@%u", D.port);
+	hs_addr_parse(at, 53, &da);
+	const struct sockaddr *nsd = (const struct sockaddr *)&da;
+	/* AXFR, several messages, TSIG-signed by nsd. */
+	struct fres f = fetch(nsd, NULL, KEYTEXT, NULL);
+	ck_assert_msg(f.err == 0, "%s", hs_strerror(f.err));
+	ck_assert_int_eq(f.kind, HS_XFR_AXFR);
+	ck_assert_int_ge(f.messages, 2);
+	hs_zone_t *file = zone_text(D.text);
+	ck_assert(hs_zone_equal(f.zone, file));
+	hs_zone_t *v1 = f.zone;
+	/* New zone file (serial 2, one record out, one in), reload with SIGHUP:
+	 * nsd makes the IXFR from the difference (create-ixfr). */
+	char *t2 = strdup(D.text);
+	char *soa = strstr(t2, "hostmaster 1 ");
+	ck_assert_ptr_nonnull(soa);
+	soa[11] = '2';
+	char *old = strstr(t2, "old TXT \"going\"");
+	ck_assert_ptr_nonnull(old);
+	memcpy(old, "new A 10.9.9.99", 15);  /* same length, so nothing moves */
+	char path[128];
+	snprintf(path, sizeof(path), "%s/example.com.zone", D.dir);
+	write_file(path, t2);
+	hs_zone_t *want = zone_text(t2);
+	free(t2);
+	ck_assert_int_eq(kill(D.pid, SIGHUP), 0);
+	for (int i = 0; i < 80; i++) {
+		f = fetch(nsd, v1, KEYTEXT, NULL);
+		if (f.err != 0 || f.kind != HS_XFR_UPTODATE) {
+			break;
+		}
+		nap(100);
+	}
+	ck_assert_msg(f.err == 0, "%s", hs_strerror(f.err));
+	ck_assert_int_eq(f.kind, HS_XFR_IXFR);
+	ck_assert_uint_eq(f.nd, 1);
+	ck_assert(hs_zone_equal(f.zone, want));
+	hs_zone_free(f.zone);
+	hs_zone_free(want);
+	hs_zone_free(v1);
 	hs_zone_free(file);
 }
 END_TEST
@@ -931,23 +1095,6 @@ static pid_t named_spawn(void)
 	return pid;
 }
 
-static void nap_cb(uv_timer_t *t)
-{
-	*(bool *)t->data = true;
-}
-
-static void nap(unsigned ms)
-{
-	bool done = false;
-	uv_timer_t t;
-	uv_timer_init(&T.loop, &t);
-	t.data = &done;
-	uv_timer_start(&t, nap_cb, ms, 0);
-	run_until(&done, ms + 1000);
-	uv_close((uv_handle_t *)&t, NULL);
-	uv_run(&T.loop, UV_RUN_NOWAIT);
-}
-
 /* AXFR from named until it serves serial want; returns the zone. */
 static hs_zone_t *named_wait(const struct sockaddr *named, uint32_t want)
 {
@@ -1026,6 +1173,12 @@ static Suite *suite(void)
 	tcase_set_timeout(k, 30);
 	tcase_add_test(k, knotd_primary);
 	suite_add_tcase(s, k);
+	TCase *d = tcase_create("nsd");
+	tcase_add_unchecked_fixture(d, nsd_start, nsd_stop);
+	tcase_add_checked_fixture(d, setup, teardown);
+	tcase_set_timeout(d, 30);
+	tcase_add_test(d, nsd_primary);
+	suite_add_tcase(s, d);
 	TCase *b = tcase_create("named");
 	tcase_add_unchecked_fixture(b, named_prepare, named_cleanup);
 	tcase_add_checked_fixture(b, setup, teardown);
