@@ -19,6 +19,7 @@
 #include "common/daemon.h"
 #include "common/log.h"
 #include "common/net.h"
+#include "common/xfrnet.h"
 #include "hsyncd/apex.h"
 #include "hsyncd/change.h"
 #include "hsyncd/hsyncd.h"
@@ -58,10 +59,7 @@ struct job {
 	unsigned attempt;
 	bool inflight, again, closing;
 	uv_timer_t timer;
-	hs_net_query_t *h;
-	uint8_t q[QUERY_CAP];
-	size_t qlen;
-	hs_tsig_ctx_t tsig;
+	hs_xfr_notify_t *h;
 };
 
 struct zone {
@@ -297,7 +295,7 @@ static void job_end(struct job *j)
 		}
 	}
 	if (j->h != NULL) {
-		hs_net_cancel(j->h);
+		hs_xfr_notify_cancel(j->h);
 		j->h = NULL;
 	}
 	if (j->inflight) {
@@ -308,7 +306,7 @@ static void job_end(struct job *j)
 	uv_close((uv_handle_t *)&j->timer, job_closed);
 }
 
-static void job_answer(int err, const uint8_t *msg, size_t len, void *arg)
+static void job_answer(int err, uint16_t rcode, unsigned tries, void *arg)
 {
 	struct job *j = arg;
 	struct zone *z = j->z;
@@ -316,10 +314,6 @@ static void job_answer(int err, const uint8_t *msg, size_t len, void *arg)
 	j->h = NULL;
 	j->inflight = false;
 	z->d->notifies--;
-	uint16_t rcode = 0;
-	if (err == 0) {
-		err = hsd_msg_check(j->q, j->qlen, msg, len, &j->tsig, false, &rcode, NULL);
-	}
 	if (err == 0 || err == HS_EXFR_RCODE) {
 		if (err == 0) {
 			hs_log(HS_LOG_INFO, z->name_txt, j->peer.text, "NOTIFY %s answered", type);
@@ -357,13 +351,13 @@ static void job_fire(uv_timer_t *t)
 	if (z->cur != NULL && hs_apex_rrset(z->cur, KNOT_RRTYPE_SOA, &soa) == 0) {
 		hint = &soa;
 	}
-	int ret = hsd_msg_query(j->q, &j->qlen, sizeof(j->q), z->name, hs_apex_slot_type(j->slot),
-	                        true, hint, j->peer.key, &j->tsig);
-	if (ret == 0) {
-		struct hs_net_query_opts o = { .timeout_ms = 1000, .retries = 0 };
-		ret = hs_net_query(z->d->loop, (const struct sockaddr *)&j->peer.addr, j->q, j->qlen,
-		                   &o, job_answer, j, &j->h);
-	}
+	/* one try per call: the retries and their backoff are ours (job_answer) */
+	struct hs_xfr_notify_opts o = {
+		.key = j->peer.key, .soa = hint, .qtype = hs_apex_slot_type(j->slot),
+		.timeout_ms = 1000, .retries = 0,
+	};
+	int ret = hs_xfr_notify_send(z->d->loop, (const struct sockaddr *)&j->peer.addr, z->name,
+	                             &o, job_answer, j, &j->h);
 	if (ret != 0) {
 		unsigned wait = hsd_msg_notify_backoff(j->attempt++);
 		hs_log_code(HS_LOG_WARNING, ret, z->name_txt, j->peer.text,
