@@ -38,7 +38,7 @@ static knot_rrset_t *rr_text(const char *text)
 
 /* Answer to QUERY: flags F_*, RCODE, then records (zone text, NULL-terminated). */
 static size_t vanswer(const knot_pkt_t *query, uint8_t *out, size_t cap, int flags,
-                      uint8_t rcode, va_list ap)
+                      int rcode, va_list ap)
 {
 	knot_pkt_t *resp = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	ck_assert_ptr_nonnull(resp);
@@ -85,7 +85,7 @@ static size_t vanswer(const knot_pkt_t *query, uint8_t *out, size_t cap, int fla
 }
 
 static size_t answer(const knot_pkt_t *query, uint8_t *out, size_t cap, int flags,
-                     uint8_t rcode, ...)
+                     int rcode, ...)
 {
 	va_list ap;
 	va_start(ap, rcode);
@@ -110,7 +110,7 @@ static void init(hs_disc_t *d, const char *identity)
 
 /* Send the next query and feed the answer built from flags/rcode/records. */
 #define STEP(d, flags, rcode, ...) step(d, flags, rcode, __VA_ARGS__, (const char *)NULL)
-static int step(hs_disc_t *d, int flags, uint8_t rcode, ...)
+static int step(hs_disc_t *d, int flags, int rcode, ...)
 {
 	knot_pkt_t *q = NULL;
 	ck_assert_int_eq(hs_disc_query(d, &q), 0);
@@ -282,7 +282,7 @@ START_TEST(svcb_alias)
 }
 END_TEST
 
-static void expect_fail_at(int stage, int flags, uint8_t rcode, int code, const char *reason,
+static void expect_fail_at(int stage, int flags, int rcode, int code, const char *reason,
                            const char *rec)
 {
 	hs_disc_t d;
