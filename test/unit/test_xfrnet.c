@@ -350,6 +350,64 @@ START_TEST(local_axfr_ixfr)
 }
 END_TEST
 
+/* Over UDP: IXFR gets our SOA alone, AXFR is refused, SOA is answered. */
+struct udp_ans {
+	bool done;
+	int err;
+	uint8_t msg[KNOT_WIRE_MAX_PKTSIZE];
+	size_t len;
+};
+
+static void udp_cb(int err, const uint8_t *msg, size_t len, void *arg)
+{
+	struct udp_ans *u = arg;
+	u->done = true;
+	u->err = err;
+	if (err == 0) {
+		memcpy(u->msg, msg, len);
+		u->len = len;
+	}
+}
+
+static int udp_ask(uint16_t qtype, hs_zone_t *client, uint16_t *rcode, uint16_t *ancount)
+{
+	knot_pkt_t *q = knot_pkt_new(NULL, 1024, NULL);
+	knot_rrset_t soa;
+	hs_zone_find(client, origin(), KNOT_RRTYPE_SOA, &soa);
+	hs_tsig_ctx_t ctx;
+	ck_assert_int_eq(hs_xfr_query(q, origin(), qtype, &soa, &T.keys.keys[0], &ctx), HS_EOK);
+	struct udp_ans u = { 0 };
+	struct hs_net_query_opts o = { .timeout_ms = 1000, .no_tcp_fallback = true };
+	ck_assert_int_eq(hs_net_query(&T.loop, OURS, q->wire, q->size, &o, udp_cb, &u, NULL), 0);
+	run_until(&u.done, 5000);
+	ck_assert_int_eq(u.err, 0);
+	ck_assert(!knot_wire_get_tc(u.msg));
+	*ancount = knot_wire_get_ancount(u.msg);
+	uint32_t serial = 0;
+	int ret = hs_xfr_check_answer(u.msg, u.len, q, &ctx, rcode,
+	                              qtype == KNOT_RRTYPE_SOA ? &serial : NULL);
+	if (qtype == KNOT_RRTYPE_SOA && ret == HS_EOK) {
+		ck_assert_uint_eq(serial, 4);
+	}
+	knot_pkt_free(q);
+	return ret;
+}
+
+START_TEST(local_udp)
+{
+	uint16_t rcode, an;
+	ck_assert_int_eq(udp_ask(KNOT_RRTYPE_IXFR, T.v[1], &rcode, &an), HS_EOK);
+	ck_assert_uint_eq(an, 1);  /* our SOA alone: use TCP */
+	ck_assert_int_eq(udp_ask(KNOT_RRTYPE_AXFR, T.v[1], &rcode, &an), HS_EXFR_RCODE);
+	ck_assert_uint_eq(rcode, KNOT_RCODE_REFUSED);
+	ck_assert_int_eq(udp_ask(KNOT_RRTYPE_SOA, T.v[1], &rcode, &an), HS_EOK);
+	ck_assert_uint_eq(an, 1);
+	/* Any other query: REFUSED by hs_xfr_server_handler. */
+	ck_assert_int_eq(udp_ask(KNOT_RRTYPE_A, T.v[1], &rcode, &an), HS_EXFR_RCODE);
+	ck_assert_uint_eq(rcode, KNOT_RCODE_REFUSED);
+}
+END_TEST
+
 START_TEST(local_tsig)
 {
 	/* Wrong secret: our server answers NOTAUTH/BADSIG to the SOA query. */
@@ -1163,6 +1221,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_set_timeout(t, 30);
 	tcase_add_test(t, local_axfr_ixfr);
+	tcase_add_test(t, local_udp);
 	tcase_add_test(t, local_tsig);
 	tcase_add_test(t, notify_retries);
 	tcase_add_test(t, kdig_from_us);
