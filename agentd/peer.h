@@ -18,9 +18,13 @@
  *   DEGRADED     unheard for `degraded` (2) heartbeat intervals
  *   INTERRUPTED  unheard for `interrupted` (10) intervals
  *   ERROR        discovery failed in the published data (HS_EDISC_DATA,
- *                HS_EKEYALG), or the daemon said so (hs_peer_fail(): e.g.
- *                messages that claim the identity but fail verification
- *                with every trusted key); rediscovered with backoff
+ *                HS_EKEYALG), or the daemon said so with hs_peer_fail():
+ *                e.g. the answers to OUR requests, sent to the discovered
+ *                address, fail verification with every validated key (the
+ *                key changed without a validated KEY). Never for an
+ *                unsolicited message: an unauthenticated message changes
+ *                nothing (DESIGN.md), else anyone could push a peer into
+ *                ERROR. Rediscovered with backoff.
  *
  * "Heard" is any verified message from the peer: a HEARTBEAT or HELLO it
  * sent us, or its signed answer to ours. Heard in INTRODUCED, DEGRADED or
