@@ -276,12 +276,14 @@ bool hs_apex_serial(const hs_apex_t *a, uint32_t *serial)
 	if (a == NULL || a->data[HS_APEX_SOA].rrs.count == 0)
 		return false;
 	const knot_rdata_t *rd = a->data[HS_APEX_SOA].rrs.rdata;
-	/* SOA RDATA: two names, then serial; knot_soa_serial() walks the names. */
-	size_t n1 = knot_dname_size(rd->data);
-	if (n1 >= rd->len)
+	/* SOA RDATA: two names, then serial; knot_soa_serial() walks the names,
+	 * so check them within the RDATA first. */
+	const uint8_t *end = rd->data + rd->len;
+	int n1 = knot_dname_wire_check(rd->data, end, NULL);
+	if (n1 <= 0)
 		return false;
-	size_t n2 = knot_dname_size(rd->data + n1);
-	if (n1 + n2 + 20 > rd->len)
+	int n2 = knot_dname_wire_check(rd->data + n1, end, NULL);
+	if (n2 <= 0 || (size_t)(n1 + n2) + 20 > rd->len)
 		return false;
 	if (serial != NULL)
 		*serial = knot_soa_serial(rd);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,31 @@ int hs_store_filename(const knot_dname_t *zone, char *out, size_t cap)
 		return HS_ESPACE;
 	memcpy(out, buf, n + 1);
 	return HS_EOK;
+}
+
+/*
+ * A state file is input we did not write this run: every RDATA must be
+ * well-formed for its type (as libknot parses it off the wire, names not
+ * compressed), or later readers (SOA serial, change lines) would walk off
+ * its end.
+ */
+static bool rdata_ok(uint16_t type, const uint8_t *rdata, size_t len)
+{
+	uint8_t wire[11 + UINT16_MAX];
+	wire[0] = 0;                                  /* owner: root */
+	knot_wire_write_u16(wire + 1, type);
+	knot_wire_write_u16(wire + 3, KNOT_CLASS_IN);
+	knot_wire_write_u32(wire + 5, 0);
+	knot_wire_write_u16(wire + 9, (uint16_t)len);
+	memcpy(wire + 11, rdata, len);
+	knot_rrset_t rr;
+	knot_rrset_init_empty(&rr);
+	size_t pos = 0;
+	int ret = knot_rrset_rr_from_wire(wire, &pos, 11 + len, &rr, NULL, false);
+	bool ok = ret == KNOT_EOK && pos == 11 + len && rr.rrs.count == 1 &&
+	          rr.rrs.rdata->len == len && memcmp(rr.rrs.rdata->data, rdata, len) == 0;
+	knot_rrset_clear(&rr, NULL);
+	return ok;
 }
 
 static int hexval(char c)
@@ -286,6 +312,9 @@ static int decode_rrset(hs_apex_t *a, json_t *o, size_t idx, uint8_t *buf,
 			return fail(reason, cap, HS_ESYNTAX,
 			            "rrsets[%zu].rdata[%zu]: RRSIG does not cover %s", idx, i,
 			            hs_apex_slot_name(slot));
+		if (!rdata_ok(sig ? KNOT_RRTYPE_RRSIG : t, buf, len))
+			return fail(reason, cap, HS_ESYNTAX, "rrsets[%zu].rdata[%zu]: malformed %s%s RDATA",
+			            idx, i, sig ? "RRSIG " : "", hs_apex_slot_name(slot));
 		int ret = hs_apex_add_rr(a, hs_apex_zone(a), sig ? KNOT_RRTYPE_RRSIG : t,
 		                         KNOT_CLASS_IN, ttl, buf, len);
 		if (ret != HS_EOK)
