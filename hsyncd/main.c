@@ -101,7 +101,24 @@ struct daemon {
 	size_t ops;                /* queries to sources in flight */
 	size_t notifies;           /* NOTIFYs in flight */
 	struct zone *qhead, *qtail;   /* zones waiting to refresh */
+	uv_timer_t sync_timer;     /* makes the saved states durable, a burst at a time */
 };
+
+/*
+ * States are saved without fsync and made durable together SYNC_DELAY_MS
+ * later (and at stop): a crash in between only means a change is noticed,
+ * and notified, once more after the restart.
+ */
+#define SYNC_DELAY_MS 500
+
+static void on_sync(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	int ret = hs_store_sync(d->store);
+	if (ret != 0) {
+		hs_log_code(HS_LOG_ERROR, ret, NULL, NULL, "cannot sync %s", hs_store_dir(d->store));
+	}
+}
 
 static const char *rcode_name(uint16_t rcode)
 {
@@ -472,7 +489,10 @@ static void apply(struct zone *z, hs_apex_t *next, const char *src)
 	if (d->cfg->events != HSD_EVENTS_NONE) {
 		(void)hs_change_json(&c, ev_line, d);
 	}
-	ret = hs_store_save(d->store, next, 0);
+	ret = hs_store_save(d->store, next, HS_STORE_NOSYNC);
+	if (ret == 0 && !uv_is_active((uv_handle_t *)&d->sync_timer)) {
+		uv_timer_start(&d->sync_timer, on_sync, SYNC_DELAY_MS, 0);
+	}
 	if (ret != 0) {
 		hs_log_code(HS_LOG_ERROR, ret, z->name_txt, NULL, "cannot save the apex state in %s",
 		            hs_store_dir(d->store));
@@ -742,6 +762,15 @@ static void refresh(struct zone *z)
 
 static void start_refresh(struct zone *z)
 {
+	if (z->cur == NULL) {
+		/* nothing to compare a serial with: straight to AXFR */
+		int err = xfr_start(z, KNOT_RRTYPE_AXFR);
+		if (err != 0) {
+			hs_log_code(HS_LOG_WARNING, err, z->name_txt, NULL, "cannot start a transfer");
+			schedule(z, false);
+		}
+		return;
+	}
 	struct op *op = op_new(z, KNOT_RRTYPE_SOA);
 	int ret = op == NULL ? HS_ENOMEM : 0;
 	if (ret == 0) {
@@ -1045,6 +1074,8 @@ int main(int argc, char *argv[])
 	if (ret != 0) {
 		hs_fatal(HS_EXIT_TEMP, ret, "state-dir %s", d.cfg->state_dir);
 	}
+	uv_timer_init(d.loop, &d.sync_timer);
+	d.sync_timer.data = &d;
 	ret = hs_net_server_new(d.loop, NULL, on_request, &d, &d.srv);
 	if (ret != 0) {
 		hs_fatal(HS_EXIT_TEMP, ret, "cannot start the DNS server");
@@ -1083,6 +1114,7 @@ int main(int argc, char *argv[])
 		d.ev = NULL;
 	}
 	hs_signals_close(d.sig);
+	uv_close((uv_handle_t *)&d.sync_timer, NULL);
 	for (int i = 0; i < 16 && uv_run(d.loop, UV_RUN_NOWAIT) != 0; i++) {
 		;
 	}
