@@ -62,9 +62,9 @@ static int answer_query(const knot_pkt_t *query, knot_pkt_t *resp, hsd_lookup_f 
 	    qtype == KNOT_RRTYPE_IXFR) {
 		return KNOT_RCODE_REFUSED;
 	}
-	bool known = false;
-	const hs_apex_t *apex = lookup(knot_pkt_qname(query), &known, ctx);
-	if (!known) {
+	const hsd_zone_cfg_t *zc = NULL;
+	const hs_apex_t *apex = lookup(knot_pkt_qname(query), &zc, ctx);
+	if (zc == NULL) {
 		return KNOT_RCODE_REFUSED;
 	}
 	if (apex == NULL) {
@@ -98,11 +98,12 @@ static int answer_query(const knot_pkt_t *query, knot_pkt_t *resp, hsd_lookup_f 
 	return ret == KNOT_ESPACE || ret == 0 ? KNOT_RCODE_NOERROR : KNOT_RCODE_SERVFAIL;
 }
 
-static uint16_t answer_notify(const hsd_cfg_t *cfg, const knot_pkt_t *query,
+static uint16_t answer_notify(hsd_lookup_f lookup, void *ctx, const knot_pkt_t *query,
                               const struct sockaddr *peer, hs_tsig_ctx_t *tctx,
                               bool *sign, hsd_ans_info_t *info)
 {
-	const hsd_zone_cfg_t *z = hsd_cfg_zone(cfg, knot_pkt_qname(query));
+	const hsd_zone_cfg_t *z = NULL;
+	(void)lookup(knot_pkt_qname(query), &z, ctx);
 	if (z == NULL || knot_pkt_qclass(query) != KNOT_CLASS_IN) {
 		info->kind = HSD_ANS_NOTIFY_REFUSED;
 		return KNOT_RCODE_REFUSED;
@@ -127,12 +128,12 @@ static uint16_t answer_notify(const hsd_cfg_t *cfg, const knot_pkt_t *query,
 	return KNOT_RCODE_NOERROR;
 }
 
-int hsd_answer(const hsd_cfg_t *cfg, hsd_lookup_f lookup, void *ctx,
+int hsd_answer(hsd_lookup_f lookup, void *ctx,
                const struct sockaddr *peer, bool tcp,
                const uint8_t *q, size_t qlen, uint8_t *out, size_t *outlen, size_t cap,
                hsd_ans_info_t *info)
 {
-	if (cfg == NULL || lookup == NULL || peer == NULL || q == NULL || out == NULL ||
+	if (lookup == NULL || peer == NULL || q == NULL || out == NULL ||
 	    outlen == NULL || info == NULL || cap < UDP_PLAIN || cap > UINT16_MAX) {
 		return HS_EINVAL;
 	}
@@ -210,7 +211,7 @@ int hsd_answer(const hsd_cfg_t *cfg, hsd_lookup_f lookup, void *ctx,
 		rcode = (uint16_t)answer_query(query, resp, lookup, ctx, dnssec, info);
 		break;
 	case KNOT_OPCODE_NOTIFY:
-		rcode = answer_notify(cfg, query, peer, &tctx, &sign, info);
+		rcode = answer_notify(lookup, ctx, query, peer, &tctx, &sign, info);
 		knot_wire_set_aa(resp->wire);
 		break;
 	default:

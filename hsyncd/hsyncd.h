@@ -161,8 +161,13 @@ typedef struct {
 	char qname[KNOT_DNAME_TXT_MAXLEN + 1];
 } hsd_ans_info_t;
 
-/* Apex state of a zone we follow (NULL if no state yet); *known false if not followed. */
-typedef const hs_apex_t *(*hsd_lookup_f)(const knot_dname_t *zone, bool *known, void *ctx);
+/*
+ * A zone we follow (from the configuration or a catalog): *zc gets its
+ * configuration (borrowed; NULL if we do not follow zone), and the return
+ * value is its apex state (borrowed; NULL if none yet).
+ */
+typedef const hs_apex_t *(*hsd_lookup_f)(const knot_dname_t *zone, const hsd_zone_cfg_t **zc,
+                                         void *ctx);
 
 /*
  * Answer the message q[qlen] received from peer (over TCP if tcp) into
@@ -170,11 +175,11 @@ typedef const hs_apex_t *(*hsd_lookup_f)(const knot_dname_t *zone, bool *known, 
  * sent). Queries (opcode QUERY): for the apex of a zone we hold, the kept
  * RRsets (RRSIGs too when DO is set), AA set; NODATA with the SOA for a kept
  * type we do not have; SERVFAIL before the zone's first version; REFUSED
- * for every other name or type. NOTIFY: accepted only for a configured zone,
+ * for every other name or type. NOTIFY: accepted only for a zone we follow,
  * from its source address (port ignored), TSIG-signed with the source's key
  * when it has one. info says what it was.
  */
-int hsd_answer(const hsd_cfg_t *cfg, hsd_lookup_f lookup, void *ctx,
+int hsd_answer(hsd_lookup_f lookup, void *ctx,
                const struct sockaddr *peer, bool tcp,
                const uint8_t *q, size_t qlen, uint8_t *out, size_t *outlen, size_t cap,
                hsd_ans_info_t *info);

@@ -843,10 +843,10 @@ static void zone_end(struct zone *z)
 
 /* ---- server ----------------------------------------------------------------------------- */
 
-static const hs_apex_t *lookup(const knot_dname_t *name, bool *known, void *arg)
+static const hs_apex_t *lookup(const knot_dname_t *name, const hsd_zone_cfg_t **zc, void *arg)
 {
 	struct zone *z = zone_find(arg, name);
-	*known = z != NULL;
+	*zc = z != NULL ? z->zc : NULL;
 	return z != NULL ? z->cur : NULL;
 }
 
@@ -860,7 +860,7 @@ static void on_request(hs_net_req_t *req, const uint8_t *msg, size_t len, void *
 	const struct sockaddr *sa = hs_net_req_peer(req);
 	hs_addr_format(sa, peer, sizeof(peer));
 	bool tcp = hs_net_req_transport(req) == HS_NET_TCP;
-	int ret = hsd_answer(d->cfg, lookup, d, sa, tcp, msg, len, out, &outlen, sizeof(out), &info);
+	int ret = hsd_answer(lookup, d, sa, tcp, msg, len, out, &outlen, sizeof(out), &info);
 	if (ret != 0) {
 		hs_log_code(HS_LOG_ERROR, ret, NULL, peer, "cannot answer");
 		hs_net_done(req);

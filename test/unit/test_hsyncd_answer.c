@@ -19,18 +19,13 @@ static hsd_cfg_t *cfg;
 static hs_apex_t *apex;
 static struct sockaddr_in src, stranger;
 
-static const hs_apex_t *lookup(const knot_dname_t *name, bool *known, void *ctx)
+static const hs_apex_t *lookup(const knot_dname_t *name, const hsd_zone_cfg_t **zc, void *ctx)
 {
-	*known = false;
+	*zc = hsd_cfg_zone(cfg, name);
 	if (knot_dname_is_case_equal(name, ZONE)) {
-		*known = true;
 		return apex;
 	}
-	if (knot_dname_is_case_equal(name, EMPTY)) {
-		*known = true;
-		return NULL;   /* followed, no version yet */
-	}
-	return NULL;
+	return NULL;   /* empty.example: followed, no version yet */
 }
 
 static void setup(void)
@@ -91,7 +86,7 @@ static knot_pkt_t *ask(const uint8_t *q, size_t qlen, const struct sockaddr_in *
                        hsd_ans_info_t *info, uint8_t *out, size_t cap)
 {
 	size_t outlen = 0;
-	ck_assert_int_eq(hsd_answer(cfg, lookup, NULL, (const struct sockaddr *)from, tcp, q, qlen,
+	ck_assert_int_eq(hsd_answer(lookup, NULL, (const struct sockaddr *)from, tcp, q, qlen,
 	                            out, &outlen, cap, info), 0);
 	if (outlen == 0) {
 		return NULL;
@@ -205,12 +200,12 @@ START_TEST(bad_messages)
 	size_t qlen = query(q, sizeof(q), ZONE, KNOT_RRTYPE_SOA, false, false);
 	/* a response: no answer at all */
 	knot_wire_set_qr(q);
-	ck_assert_int_eq(hsd_answer(cfg, lookup, NULL, (const struct sockaddr *)&src, false, q, qlen,
+	ck_assert_int_eq(hsd_answer(lookup, NULL, (const struct sockaddr *)&src, false, q, qlen,
 	                            out, &outlen, sizeof(out), &info), 0);
 	ck_assert_uint_eq(outlen, 0);
 	ck_assert_int_eq(info.kind, HSD_ANS_DROP);
 	/* too short */
-	ck_assert_int_eq(hsd_answer(cfg, lookup, NULL, (const struct sockaddr *)&src, false, q, 5,
+	ck_assert_int_eq(hsd_answer(lookup, NULL, (const struct sockaddr *)&src, false, q, 5,
 	                            out, &outlen, sizeof(out), &info), 0);
 	ck_assert_uint_eq(outlen, 0);
 	/* cut in the question: FORMERR, header only */
@@ -226,7 +221,7 @@ START_TEST(bad_messages)
 	ck_assert_uint_eq(knot_wire_get_rcode(p->wire), KNOT_RCODE_NOTIMPL);
 	knot_pkt_free(p);
 	/* arguments */
-	ck_assert_int_eq(hsd_answer(cfg, lookup, NULL, (const struct sockaddr *)&src, false, q, qlen,
+	ck_assert_int_eq(hsd_answer(lookup, NULL, (const struct sockaddr *)&src, false, q, qlen,
 	                            out, &outlen, 100, &info), HS_EINVAL);
 }
 END_TEST
