@@ -43,6 +43,10 @@ struct zl {
 	uv_timer_t timer;
 	hs_xfr_fetch_t *fetch;
 	hs_zone_t *cur;          /* owner zone handed to the running fetch */
+	hs_net_query_t *soaq;    /* SOA check in progress */
+	knot_pkt_t *soapkt;      /* its query */
+	hs_tsig_ctx_t soactx;
+	bool renotify;           /* NOTIFYs were cut by a reload: send again */
 	size_t primary;          /* which primary to ask next */
 	bool again;              /* a NOTIFY came while fetching */
 	bool axfr;               /* next fetch: AXFR only */
@@ -69,6 +73,8 @@ struct daemon {
 };
 
 static void start_refresh(struct zl *l);
+static void fetch_cb(struct hs_xfr_fetch_result *res, void *arg);
+static void refresh_ok(struct zl *l);
 
 static struct zl *zl_of(cbd_zone_t *z)
 {
@@ -391,17 +397,89 @@ static void fetch_cb(struct hs_xfr_fetch_result *res, void *arg)
 		}
 	}
 	l->axfr = l->axfr && l->again;
-	l->last_ok = uv_now(l->d->loop);
-	if (l->z->expired) {
-		l->z->expired = false;
-		hs_log(HS_LOG_NOTICE, l->z->text, p, "served again");
-	}
-	read_soa(l);
-	schedule(l, l->refresh);
+	refresh_ok(l);
 	if (changed > 0 && cbd_zone_serial(l->z) != before) {
 		notify_downstreams(l);
 	}
 done:
+	if (l->again && !l->d->stopping) {
+		l->again = false;
+		start_refresh(l);
+	}
+}
+
+/* The transfer itself, once the SOA check found the primary newer (or
+ * there is nothing to compare with): IXFR from a copy of the owner zone,
+ * or AXFR. */
+static void start_fetch(struct zl *l)
+{
+	const cbd_zone_cfg_t *zc = l->z->cfg;
+	const cbd_primary_t *pr = &zc->primaries[l->primary % zc->nprimaries];
+	hs_zone_t *cur = NULL;
+	if (cbd_zone_combined(l->z) != NULL && !l->axfr) {
+		int ret = hs_combiner_owner_zone(l->z->comb, &cur);
+		if (ret != HS_EOK) {
+			cur = NULL;
+		}
+	}
+	struct hs_xfr_fetch_opts o = { .key = pr->key, .axfr_only = l->axfr, .timeout_ms = 2000,
+	                               .no_soa_check = true };
+	l->cur = cur;
+	int ret = hs_xfr_fetch(l->d->loop, (const struct sockaddr *)&pr->addr, l->z->apex, cur, &o,
+	                       fetch_cb, l, &l->fetch);
+	if (ret != HS_EOK) {
+		hs_zone_free(cur);
+		l->cur = NULL;
+		l->fetch = NULL;
+		char p[HS_ADDR_STRLEN];
+		peer_str((const struct sockaddr *)&pr->addr, p, sizeof(p));
+		fetch_failed(l, p, ret, "cannot start transfer in");
+	}
+}
+
+static void refresh_ok(struct zl *l)
+{
+	l->last_ok = uv_now(l->d->loop);
+	if (l->z->expired) {
+		l->z->expired = false;
+		hs_log(HS_LOG_NOTICE, l->z->text, NULL, "served again");
+	}
+	read_soa(l);
+	schedule(l, l->refresh);
+}
+
+/* The SOA check is ours, not hs_xfr_fetch's: it needs no copy of the
+ * owner zone, which is made only when a transfer follows. */
+static void soa_cb(int err, const uint8_t *msg, size_t len, void *arg)
+{
+	struct zl *l = arg;
+	l->soaq = NULL;
+	const cbd_primary_t *pr = &l->z->cfg->primaries[l->primary % l->z->cfg->nprimaries];
+	char p[HS_ADDR_STRLEN];
+	peer_str((const struct sockaddr *)&pr->addr, p, sizeof(p));
+	uint16_t rcode = 0;
+	uint32_t serial = 0, ours = hs_combiner_owner_serial(l->z->comb);
+	if (err == 0) {
+		err = hs_xfr_check_answer(msg, len, l->soapkt, &l->soactx, &rcode, &serial);
+	}
+	if (err != 0) {
+		char what[64];
+		const knot_lookup_t *rc = knot_lookup_by_id(knot_rcode_names, rcode);
+		snprintf(what, sizeof(what), "SOA check failed%s%s%s", err == HS_EXFR_RCODE ? " (" : "",
+		         err == HS_EXFR_RCODE && rc != NULL ? rc->name : "",
+		         err == HS_EXFR_RCODE ? ")" : "");
+		fetch_failed(l, p, err, what);
+	} else if (serial == ours) {
+		hs_log(HS_LOG_DEBUG, l->z->text, p, "up to date at owner serial %u", serial);
+		refresh_ok(l);
+	} else if (!hs_serial_gt(serial, ours)) {
+		char what[96];
+		snprintf(what, sizeof(what), "primary's serial %u is older than ours (%u)", serial, ours);
+		fetch_failed(l, p, HS_EXFR_SERIAL, what);
+	} else {
+		start_fetch(l);
+		return;
+	}
 	if (l->again && !l->d->stopping) {
 		l->again = false;
 		start_refresh(l);
@@ -413,31 +491,31 @@ static void start_refresh(struct zl *l)
 	if (l->d->stopping) {
 		return;
 	}
-	if (l->fetch != NULL) {
+	if (l->fetch != NULL || l->soaq != NULL) {
 		l->again = true;
 		return;
 	}
 	uv_timer_stop(&l->timer);
-	const cbd_zone_cfg_t *zc = l->z->cfg;
-	const cbd_primary_t *pr = &zc->primaries[l->primary % zc->nprimaries];
-	hs_zone_t *cur = NULL;
-	if (cbd_zone_combined(l->z) != NULL && !l->axfr) {
-		int ret = hs_combiner_owner_zone(l->z->comb, &cur);
-		if (ret != HS_EOK) {
-			cur = NULL;
-		}
+	if (cbd_zone_combined(l->z) == NULL || l->axfr) {
+		start_fetch(l);
+		return;
 	}
-	struct hs_xfr_fetch_opts o = { .key = pr->key, .axfr_only = l->axfr, .timeout_ms = 2000 };
-	l->cur = cur;
-	int ret = hs_xfr_fetch(l->d->loop, (const struct sockaddr *)&pr->addr, l->z->apex, cur, &o,
-	                       fetch_cb, l, &l->fetch);
+	const cbd_primary_t *pr = &l->z->cfg->primaries[l->primary % l->z->cfg->nprimaries];
+	if (l->soapkt == NULL) {
+		l->soapkt = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	}
+	int ret = l->soapkt == NULL ? HS_ENOMEM
+	        : hs_xfr_query(l->soapkt, l->z->apex, KNOT_RRTYPE_SOA, NULL, pr->key, &l->soactx);
+	if (ret == HS_EOK) {
+		struct hs_net_query_opts o = { .timeout_ms = 2000, .retries = 2 };
+		ret = hs_net_query(l->d->loop, (const struct sockaddr *)&pr->addr, l->soapkt->wire,
+		                   l->soapkt->size, &o, soa_cb, l, &l->soaq);
+	}
 	if (ret != HS_EOK) {
-		hs_zone_free(cur);
-		l->cur = NULL;
-		l->fetch = NULL;
+		l->soaq = NULL;
 		char p[HS_ADDR_STRLEN];
 		peer_str((const struct sockaddr *)&pr->addr, p, sizeof(p));
-		fetch_failed(l, p, ret, "cannot start transfer in");
+		fetch_failed(l, p, ret, "cannot send the SOA query");
 	}
 }
 
@@ -456,6 +534,13 @@ static void zl_stop(struct zl *l)
 		hs_zone_free(l->cur);
 		l->cur = NULL;
 	}
+	if (l->soaq != NULL) {
+		hs_net_cancel(l->soaq);
+		l->soaq = NULL;
+	}
+	for (size_t i = 0; i < l->nnotifies; i++) {
+		l->renotify |= l->notifies[i] != NULL;
+	}
 	notify_cancel_all(l);
 	uv_timer_stop(&l->timer);
 }
@@ -466,6 +551,8 @@ static void zone_close(cbd_zone_t *z)
 	zl_stop(l);
 	snap_unref(l->snap);
 	l->snap = NULL;
+	knot_pkt_free(l->soapkt);
+	l->soapkt = NULL;
 	uv_close((uv_handle_t *)&l->timer, zl_closed);
 	cbd_zone_free(z);
 }
@@ -635,7 +722,12 @@ static void on_reload(int signum, void *arg)
 	}
 	for (size_t i = 0; i < d->nzones; i++) {
 		if (d->zones[i] != NULL) {
-			start_refresh(zl_of(d->zones[i]));
+			struct zl *l = zl_of(d->zones[i]);
+			if (l->renotify) {
+				l->renotify = false;
+				notify_downstreams(l);
+			}
+			start_refresh(l);
 		}
 	}
 	hs_log_notice("signal %d: configuration reloaded, %zu zones", signum, d->nzones);

@@ -73,7 +73,7 @@ ok "owner changed while down: serial $s1 -> $s2 after restart, named follows"
 # --- broken transfers keep the last good zone --------------------------------
 kill "$PID_owner"
 sleep 0.3
-wait_for 15 grep -q "transfer in failed.*the last good zone stays" "$W/cbd.log" || fail "owner down not logged"
+wait_for 15 grep -q "failed.*the last good zone stays" "$W/cbd.log" || fail "owner down not logged"
 [ "$(cbd_serial)" = "$s2" ] || fail "zone not served while the owner is down"
 ok "owner down: failure logged, zone still served"
 
@@ -84,7 +84,7 @@ wait_for 10 kdig +short @127.0.0.1 -p "$P_OWN" SOA "$ZONE" || fail "owner did no
 owner_reload 12 <<EOF
 extra	A	192.0.2.12
 EOF
-wait_for 10 grep -q "transfer in failed.*NOTAUTH\|transfer in failed.*TSIG\|transfer in failed.*BADKEY" "$W/cbd.log" ||
+wait_for 10 grep -q "failed.*NOTAUTH\|failed.*TSIG" "$W/cbd.log" ||
 	fail "bad TSIG not logged: $(tail -5 "$W/cbd.log")"
 [ "$(cbd_serial)" = "$s2" ] || fail "serial moved with a bad TSIG"
 kdig +short @127.0.0.1 -p "$P_CMB" DNSKEY "$ZONE" | tr -d ' ' | grep -q "$FOREIGN_B64" || fail "reload dropped the contribution"
