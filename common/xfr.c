@@ -350,6 +350,20 @@ int hs_xfr_out_new(const knot_pkt_t *query, hs_zone_t *zone, hs_diff_t *const *d
 					break;
 				}
 			}
+			/* The chain must go on unbroken to our serial; else AXFR form. */
+			uint32_t at = client;
+			for (size_t i = first; kind == HS_XFR_IXFR && i < ndeltas; i++) {
+				uint32_t from = 0, to = 0;
+				(void)hs_zone_soa_serial(deltas[i]->removed, &from);
+				(void)hs_zone_soa_serial(deltas[i]->added, &to);
+				if (from != at) {
+					kind = HS_XFR_AXFR;
+				}
+				at = to;
+			}
+			if (kind == HS_XFR_IXFR && at != ours) {
+				kind = HS_XFR_AXFR;
+			}
 		}
 	}
 

@@ -139,10 +139,13 @@ struct hs_xfr_out_opts {
  * The zone must have a SOA at its origin and the query's question must name
  * that origin (HS_EINVAL otherwise; the caller answers NOTAUTH/REFUSED).
  *
- * qtype AXFR: the AXFR form. qtype IXFR: deltas[0..ndeltas) is the chain the
- * server has, oldest first, each going from one serial to the next and the
- * last to the zone's serial; the answer starts at the delta whose old serial
- * is the client's (hs_xfr_query_serial). deltas may be NULL with 0.
+ * qtype AXFR: the AXFR form (over UDP too: refusing that is the caller's).
+ * qtype IXFR: deltas[0..ndeltas) is the chain the server has, oldest first,
+ * each going from one serial to the next and the last to the zone's
+ * serial; the answer starts at the delta whose old serial is the client's
+ * (hs_xfr_query_serial). If there is none, or the chain from there is
+ * broken or does not end at the zone's serial, the AXFR form is used.
+ * deltas may be NULL with 0.
  * *out is new: free with hs_xfr_out_free(). Errors: HS_EINVAL, HS_EMSG (an
  * IXFR query without its SOA), HS_ENOMEM.
  */

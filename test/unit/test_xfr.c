@@ -367,6 +367,16 @@ START_TEST(ixfr_as_axfr)
 	c = xfr(KNOT_RRTYPE_IXFR, vs.v[4], NULL, 0, vs.v[1], 0, HS_XFR_AXFR, &r, NULL);
 	ck_assert(hs_zone_equal(c, vs.v[4]));
 	hs_zone_free(c);
+	/* A chain with a hole (1->2, 3->4) or one that stops short (1->2, 2->3). */
+	hs_diff_t *hole[2] = { vs.d[0], vs.d[2] };
+	c = xfr(KNOT_RRTYPE_IXFR, vs.v[4], hole, 2, vs.v[1], 0, HS_XFR_AXFR, &r, NULL);
+	ck_assert_int_eq(r.out_kind, HS_XFR_AXFR);
+	ck_assert(hs_zone_equal(c, vs.v[4]));
+	hs_zone_free(c);
+	c = xfr(KNOT_RRTYPE_IXFR, vs.v[4], vs.d, 2, vs.v[1], 0, HS_XFR_AXFR, &r, NULL);
+	ck_assert_int_eq(r.out_kind, HS_XFR_AXFR);
+	ck_assert(hs_zone_equal(c, vs.v[4]));
+	hs_zone_free(c);
 	versions_free(&vs);
 }
 END_TEST
