@@ -33,6 +33,8 @@ static const hs_conf_rule_t rules[] = {
 	  .kind = { HS_CONF_ADDR }, .opts = peer_opts },
 	{ .keyword = "zone", .flags = HS_CONF_UNIQUE, .min = 1, .max = 1,
 	  .kind = { HS_CONF_NAME }, .block = zone_rules },
+	{ .keyword = "catalog", .flags = HS_CONF_UNIQUE, .min = 1, .max = 1,
+	  .kind = { HS_CONF_NAME }, .block = zone_rules },
 	{ .keyword = NULL }
 };
 
@@ -47,17 +49,24 @@ const knot_tsig_key_t *hsd_cfg_key(const hsd_cfg_t *cfg, const char *name)
 	return NULL;
 }
 
-const hsd_zone_cfg_t *hsd_cfg_zone(const hsd_cfg_t *cfg, const knot_dname_t *name)
+static const hsd_zone_cfg_t *find(const hsd_zone_cfg_t *zones, size_t n, const knot_dname_t *name)
 {
-	if (cfg == NULL || name == NULL) {
-		return NULL;
-	}
-	for (size_t i = 0; i < cfg->nzones; i++) {
-		if (knot_dname_is_case_equal(cfg->zones[i].name, name)) {
-			return &cfg->zones[i];
+	for (size_t i = 0; name != NULL && i < n; i++) {
+		if (knot_dname_is_case_equal(zones[i].name, name)) {
+			return &zones[i];
 		}
 	}
 	return NULL;
+}
+
+const hsd_zone_cfg_t *hsd_cfg_zone(const hsd_cfg_t *cfg, const knot_dname_t *name)
+{
+	return cfg != NULL ? find(cfg->zones, cfg->nzones, name) : NULL;
+}
+
+const hsd_zone_cfg_t *hsd_cfg_catalog(const hsd_cfg_t *cfg, const knot_dname_t *name)
+{
+	return cfg != NULL ? find(cfg->catalogs, cfg->ncatalogs, name) : NULL;
 }
 
 static void cfg_free(hsd_cfg_t *cfg)
@@ -66,6 +75,10 @@ static void cfg_free(hsd_cfg_t *cfg)
 		free(cfg->zones[i].subs);
 	}
 	free(cfg->zones);
+	for (size_t i = 0; i < cfg->ncatalogs; i++) {
+		free(cfg->catalogs[i].subs);
+	}
+	free(cfg->catalogs);
 	for (size_t i = 0; i < cfg->nkeyfiles; i++) {
 		hs_tsig_keys_free(&cfg->keyfiles[i]);
 	}
@@ -109,6 +122,56 @@ static int peer(const hsd_cfg_t *cfg, const hs_conf_stmt_t *s, hsd_peer_t *p, ch
 		}
 	}
 	return 0;
+}
+
+/* Every `keyword` block (zone or catalog) with its source and subscribers. */
+static int zones(hsd_cfg_t *cfg, const char *keyword, const hsd_peer_t *global, size_t nglobal,
+                 hsd_zone_cfg_t **out, size_t *nout, char *err, size_t errlen)
+{
+	const hs_conf_stmt_t *s;
+	size_t n = 0;
+	for (s = hs_conf_first(cfg->conf, keyword); s; s = hs_conf_next(s, keyword)) {
+		n++;
+	}
+	*out = calloc(n ? n : 1, sizeof(**out));
+	if (*out == NULL) {
+		return HS_ENOMEM;
+	}
+	int ret = 0;
+	for (s = hs_conf_first(cfg->conf, keyword); s && ret == 0; s = hs_conf_next(s, keyword)) {
+		hsd_zone_cfg_t *z = &(*out)[(*nout)++];
+		if ((ret = hs_conf_name(s, 0, z->name, err, errlen)) != 0) {
+			break;
+		}
+		knot_dname_to_lower(z->name);
+		if (knot_dname_to_str(z->name_txt, z->name, sizeof(z->name_txt)) == NULL) {
+			ret = hs_conf_error(s, err, errlen, "%s: bad name", keyword);
+			break;
+		}
+		const hs_conf_stmt_t *src = hs_conf_child(s, "source");
+		if ((ret = peer(cfg, src, &z->source, err, errlen)) != 0) {
+			break;
+		}
+		size_t nz = 0;
+		const hs_conf_stmt_t *c;
+		for (c = hs_conf_child(s, "subscriber"); c; c = hs_conf_next(c, "subscriber")) {
+			nz++;
+		}
+		z->subs = calloc(nz + nglobal ? nz + nglobal : 1, sizeof(*z->subs));
+		if (z->subs == NULL) {
+			ret = HS_ENOMEM;
+			break;
+		}
+		for (c = hs_conf_child(s, "subscriber"); c; c = hs_conf_next(c, "subscriber")) {
+			if ((ret = peer(cfg, c, &z->subs[z->nsubs++], err, errlen)) != 0) {
+				break;
+			}
+		}
+		for (size_t g = 0; ret == 0 && g < nglobal; g++) {
+			z->subs[z->nsubs++] = global[g];
+		}
+	}
+	return ret;
 }
 
 static int resolve(hsd_cfg_t *cfg, char *err, size_t errlen)
@@ -202,47 +265,22 @@ static int resolve(hsd_cfg_t *cfg, char *err, size_t errlen)
 		}
 	}
 
-	n = 0;
-	for (s = hs_conf_first(conf, "zone"); s; s = hs_conf_next(s, "zone")) {
-		n++;
+	ret = zones(cfg, "zone", global, nglobal, &cfg->zones, &cfg->nzones, err, errlen);
+	if (ret == 0) {
+		ret = zones(cfg, "catalog", global, nglobal, &cfg->catalogs, &cfg->ncatalogs, err, errlen);
 	}
-	cfg->zones = calloc(n ? n : 1, sizeof(*cfg->zones));
-	if (cfg->zones == NULL) {
-		free(global);
-		return HS_ENOMEM;
-	}
-	ret = 0;
-	for (s = hs_conf_first(conf, "zone"); s && ret == 0; s = hs_conf_next(s, "zone")) {
-		hsd_zone_cfg_t *z = &cfg->zones[cfg->nzones++];
-		if ((ret = hs_conf_name(s, 0, z->name, err, errlen)) != 0) {
-			break;
-		}
-		knot_dname_to_lower(z->name);
-		if (knot_dname_to_str(z->name_txt, z->name, sizeof(z->name_txt)) == NULL) {
-			ret = hs_conf_error(s, err, errlen, "zone: bad name");
-			break;
-		}
-		const hs_conf_stmt_t *src = hs_conf_child(s, "source");
-		if ((ret = peer(cfg, src, &z->source, err, errlen)) != 0) {
-			break;
-		}
-		size_t nz = 0;
-		const hs_conf_stmt_t *c;
-		for (c = hs_conf_child(s, "subscriber"); c; c = hs_conf_next(c, "subscriber")) {
-			nz++;
-		}
-		z->subs = calloc(nz + nglobal ? nz + nglobal : 1, sizeof(*z->subs));
-		if (z->subs == NULL) {
-			ret = HS_ENOMEM;
-			break;
-		}
-		for (c = hs_conf_child(s, "subscriber"); c; c = hs_conf_next(c, "subscriber")) {
-			if ((ret = peer(cfg, c, &z->subs[z->nsubs++], err, errlen)) != 0) {
-				break;
+	/* a name is a zone or a catalog, not both */
+	for (size_t c = 0; ret == 0 && c < cfg->ncatalogs; c++) {
+		if (hsd_cfg_zone(cfg, cfg->catalogs[c].name) != NULL) {
+			for (s = hs_conf_first(conf, "catalog"); s; s = hs_conf_next(s, "catalog")) {
+				uint8_t name[KNOT_DNAME_MAXLEN];
+				if (hs_conf_name(s, 0, name, NULL, 0) == 0 &&
+				    knot_dname_is_case_equal(name, cfg->catalogs[c].name)) {
+					break;
+				}
 			}
-		}
-		for (size_t g = 0; ret == 0 && g < nglobal; g++) {
-			z->subs[z->nsubs++] = global[g];
+			ret = hs_conf_error(s, err, errlen, "catalog %s: also a zone",
+			                    cfg->catalogs[c].name_txt);
 		}
 	}
 	free(global);

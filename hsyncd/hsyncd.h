@@ -21,6 +21,9 @@
  *		source 127.0.0.1 port 5301 key xfr
  *		subscriber 127.0.0.1@5401 key other   # this zone only, besides the above
  *	}
+ *	catalog cat.example {                 # members: zones, from the same source
+ *		source 127.0.0.1 port 5301 key xfr
+ *	}
  *
  * Ownership: hsd_cfg_load() gives a new hsd_cfg_t with one reference;
  * hsd_cfg_ref() takes another (an operation in flight that borrows keys from
@@ -85,6 +88,10 @@ typedef struct hsd_cfg {
 	const char *events_cmd;     /* for HSD_EVENTS_EXEC (borrowed from conf) */
 	hsd_zone_cfg_t *zones;      /* in the file's order */
 	size_t nzones;
+	hsd_zone_cfg_t *catalogs;   /* catalog zones (RFC 9432): their members are
+	                               followed from the catalog's source, and
+	                               notified to the catalog's subscribers */
+	size_t ncatalogs;
 } hsd_cfg_t;
 
 /*
@@ -99,6 +106,8 @@ hsd_cfg_t *hsd_cfg_ref(hsd_cfg_t *cfg);
 void hsd_cfg_unref(hsd_cfg_t *cfg);
 /* Zone by name (wire form, any case), borrowed; NULL if not configured. */
 const hsd_zone_cfg_t *hsd_cfg_zone(const hsd_cfg_t *cfg, const knot_dname_t *name);
+/* Catalog by name, borrowed; NULL if not configured. */
+const hsd_zone_cfg_t *hsd_cfg_catalog(const hsd_cfg_t *cfg, const knot_dname_t *name);
 /* Key by name from any key file, borrowed; NULL if none. */
 const knot_tsig_key_t *hsd_cfg_key(const hsd_cfg_t *cfg, const char *name);
 

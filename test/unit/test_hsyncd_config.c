@@ -99,6 +99,36 @@ START_TEST(good)
 }
 END_TEST
 
+START_TEST(catalogs)
+{
+	hsd_cfg_t *cfg = NULL;
+	char err[HS_CONF_ERRLEN];
+	int ret = parse("tsig-key-file \"KEYFILE\"\n"
+	                "subscriber 127.0.0.1 port 5400 key agent\n"
+	                "catalog cat.example { source 127.0.0.1@5301 key xfr; subscriber 127.0.0.3 }\n"
+	                "zone zone.example { source 127.0.0.1@5301 }\n", &cfg, err, sizeof(err));
+	ck_assert_msg(ret == 0, "%s", err);
+	ck_assert_uint_eq(cfg->ncatalogs, 1);
+	const hsd_zone_cfg_t *c = hsd_cfg_catalog(cfg, (const knot_dname_t *)"\3cat\7example");
+	ck_assert_ptr_eq(c, &cfg->catalogs[0]);
+	ck_assert_ptr_null(hsd_cfg_zone(cfg, c->name));
+	ck_assert_ptr_null(hsd_cfg_catalog(cfg, cfg->zones[0].name));
+	ck_assert_str_eq(c->source.text, "127.0.0.1@5301");
+	ck_assert_ptr_eq(c->source.key, hsd_cfg_key(cfg, "xfr"));
+	ck_assert_uint_eq(c->nsubs, 2);
+	ck_assert_str_eq(c->subs[0].text, "127.0.0.3@53");
+	ck_assert_str_eq(c->subs[1].text, "127.0.0.1@5400");
+	hsd_cfg_unref(cfg);
+
+	ret = parse("zone a.example { source 127.0.0.1 }\ncatalog A.example { source 127.0.0.1 }\n",
+	            &cfg, err, sizeof(err));
+	ck_assert_int_eq(ret, HS_ECONF);
+	ck_assert_str_eq(err, "t.conf:2: catalog a.example.: also a zone");
+	ret = parse("catalog c.example { subscriber 127.0.0.1 }\n", &cfg, err, sizeof(err));
+	ck_assert_int_eq(ret, HS_ECONF);
+}
+END_TEST
+
 START_TEST(defaults)
 {
 	hsd_cfg_t *cfg = NULL;
@@ -161,6 +191,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, good);
 	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, catalogs);
 	tcase_add_loop_test(tc, errors, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(tc, load_file);
 	suite_add_tcase(s, tc);
