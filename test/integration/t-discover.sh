@@ -14,18 +14,60 @@
 command -v knotd >/dev/null || fail "knotd not installed"
 command -v unbound >/dev/null || fail "unbound not installed"
 
-KP=$(free_port); UP=$(free_port); NP=$(free_port); BP=$(free_port)
-while [ "$UP" = "$KP" ]; do UP=$(free_port); done
-while [ "$NP" = "$KP" ] || [ "$NP" = "$UP" ]; do NP=$(free_port); done
-while [ "$BP" = "$KP" ] || [ "$BP" = "$UP" ] || [ "$BP" = "$NP" ]; do BP=$(free_port); done
 Z=b.example
+
+# A port free when chosen may be taken before the server binds it (tests
+# run side by side, resolvers pick random source ports): each server is
+# started up to three times, on a new port each time it could not bind.
+USED=" "
+# new_port: a free port not handed out before, in $NEWPORT (no subshell,
+# so that USED is kept).
+new_port() {
+	local p
+	p=$(free_port)
+	while case "$USED" in *" $p "*) true;; *) false;; esac; do p=$(free_port); done
+	USED="$USED$p "
+	NEWPORT=$p
+}
+# alive_and NAME CMD...: CMD succeeds; 2 when process NAME has exited.
+alive_and() {
+	local name=$1; shift
+	local pid; eval "pid=\$PID_$name"
+	"$@" && return 0
+	kill -0 "$pid" 2>/dev/null || return 2
+	return 1
+}
+# serve NAME PORTVAR CONFIGURE UPCHECK CMD...: CONFIGURE PORT writes the
+# configuration, CMD starts the server, UPCHECK PORT says it answers.
+serve() {
+	local name=$1 var=$2 conf=$3 check=$4; shift 4
+	local try port rc end
+	for try in 1 2 3; do
+		new_port; port=$NEWPORT
+		"$conf" "$port"
+		bg "$name" "$@"
+		end=$(( $(date +%s) + 10 ))
+		while :; do
+			rc=0; alive_and "$name" "$check" "$port" >/dev/null 2>&1 || rc=$?
+			[ $rc = 1 ] && [ "$(date +%s)" -lt $end ] && { sleep 0.05; continue; }
+			break
+		done
+		if [ $rc = 0 ]; then
+			eval "$var=$port"; return 0
+		fi
+		grep -qi 'address already in use' "$W/$name.log" || break
+		echo "# $name: port $port taken, again on another" >&2
+		cp "$W/$name.log" "$W/$name.log.$try"
+	done
+	cat "$W/$name.log"; fail "$name did not start"
+}
 
 # ---- knotd: the identity zone, signed automatically
 mkdir -p "$W/knot"
 cat >"$W/knot.conf" <<EOF
 server:
     rundir: $W/knot
-    listen: 127.0.0.1@$KP
+    listen: 127.0.0.1@0
 log:
   - target: stderr
     any: info
@@ -57,9 +99,9 @@ _dns._tcp.agent.b.example. 3600 IN URI 10 1 "dns://host.b.example:5300"
 host.b.example. 3600 IN SVCB 1 . port=5300 ipv4hint=192.0.2.1,192.0.2.2 ipv6hint=2001:db8::1
 host.b.example. 3600 IN KEY 512 3 15 cJDZvG/nZOuKT3B6JsYZQGaAuE64pzr8Qn/Wh2qgVx0=
 EOF
-bg knotd knotd -c "$W/knot.conf"
-signed() { kdig +short +norec @127.0.0.1 -p "$KP" "$Z." DNSKEY | grep -q '^257 '; }
-wait_for 10 signed || { cat "$W/knotd.log"; fail "knotd did not sign $Z"; }
+signed() { kdig +short +norec +time=1 +retry=0 @127.0.0.1 -p "$1" "$Z." DNSKEY | grep -q '^257 '; }
+knot_port() { sed -i "s/listen: .*/listen: 127.0.0.1@$1/" "$W/knot.conf"; }
+serve knotd KP knot_port signed knotd -c "$W/knot.conf"
 ok "knotd signs $Z (KSK published)"
 
 # The KSK as unbound trust anchor (DNSKEY form).
@@ -95,16 +137,13 @@ stub-zone:
 EOF
 	unbound-checkconf "$W/$1.conf" >/dev/null || fail "unbound-checkconf $1"
 }
-unbound_conf unbound "$UP" "trust-anchor-file: \"$W/anchor.key\""
-unbound_conf plain "$NP" ""
-unbound_conf wrong "$BP" "trust-anchor-file: \"$W/wrong.key\""
-bg unbound unbound -d -c "$W/unbound.conf"
-bg plain unbound -d -c "$W/plain.conf"
-bg wrong unbound -d -c "$W/wrong.conf"
 up() { kdig +time=1 +retry=0 @127.0.0.1 -p "$1" "$Z." SOA >/dev/null; }
-wait_for 10 up "$UP" || { cat "$W/unbound.log"; fail "unbound did not start"; }
-wait_for 10 up "$NP" || { cat "$W/plain.log"; fail "second unbound did not start"; }
-wait_for 10 up "$BP" || { cat "$W/wrong.log"; fail "third unbound did not start"; }
+conf_unbound() { unbound_conf unbound "$1" "trust-anchor-file: \"$W/anchor.key\""; }
+conf_plain() { unbound_conf plain "$1" ""; }
+conf_wrong() { unbound_conf wrong "$1" "trust-anchor-file: \"$W/wrong.key\""; }
+serve unbound UP conf_unbound up unbound -d -c "$W/unbound.conf"
+serve plain NP conf_plain up unbound -d -c "$W/plain.conf"
+serve wrong BP conf_wrong up unbound -d -c "$W/wrong.conf"
 
 # ask PORT TYPE NAME: kdig +dnssec with RD, the header flags and the answer.
 ask() {
