@@ -20,9 +20,10 @@
  *		agent-key agent-update                    # key the agent signs UPDATEs with
  *	}
  *
- * Functions return 0 or a negative code (libhsync/error.h); config.c and
- * proto.c never print; zone.c logs the events of a zone (one line each)
- * through common/log.h, as the daemon's own module.
+ * Functions return 0 or a negative code (libhsync/error.h); config.c never
+ * prints; zone.c (rebuilds, state) and proto.c (an accepted contribution,
+ * before the rebuild it causes) log the events of a zone, one line each,
+ * through common/log.h; other events proto.c hands back as a line.
  */
 #ifndef HS_COMBINERD_COMBINERD_H
 #define HS_COMBINERD_COMBINERD_H

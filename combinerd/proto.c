@@ -9,6 +9,7 @@
 
 #include "combinerd/combinerd.h"
 #include "common/addr.h"
+#include "common/log.h"
 #include "common/xfr.h"
 #include "libhsync/error.h"
 
@@ -61,8 +62,8 @@ static const char *key_str(const knot_tsig_key_t *k, char *buf, size_t len)
 	return buf;
 }
 
-static int do_update(const cbd_view_t *v, knot_pkt_t *q, knot_pkt_t *resp, cbd_zone_t **zone,
-                     int *action, char *log, size_t loglen)
+static int do_update(const cbd_view_t *v, const struct sockaddr *peer, knot_pkt_t *q,
+                     knot_pkt_t *resp, cbd_zone_t **zone, int *action, char *log, size_t loglen)
 {
 	hs_tsig_ctx_t ctx = { 0 };
 	int ret = hs_tsig_check_query(q, &v->cfg->keys, &ctx);
@@ -121,16 +122,19 @@ static int do_update(const cbd_view_t *v, knot_pkt_t *q, knot_pkt_t *resp, cbd_z
 	char what[1024];
 	hs_contrib_report_str(&rep, what, sizeof(what));
 	hs_contrib_report_clear(&rep);
-	char from[KNOT_DNAME_TXT_MAXLEN + 8];
+	char from[KNOT_DNAME_TXT_MAXLEN + 8], p[HS_ADDR_STRLEN];
 	snprintf(from, sizeof(from), "key %s", kn);
+	if (hs_addr_format(peer, p, sizeof(p)) != HS_EOK) {
+		snprintf(p, sizeof(p), "?");
+	}
+	/* the change first, then the rebuild it causes (zone.c logs that) */
+	hs_log(HS_LOG_NOTICE, z->text, p, "contribution from key %s: %s", kn, what);
 	ret = cbd_zone_contrib_changed(z, from);
 	if (ret < 0) {
 		/* The contribution is stored (on disk); the combined zone will
 		 * carry it after the next owner transfer. */
-		say(log, loglen, "contribution from key %s: %s; stored, but rebuild failed: %s",
-		    kn, what, hs_strerror(ret));
+		say(log, loglen, "contribution stored, but the rebuild failed: %s", hs_strerror(ret));
 	} else {
-		say(log, loglen, "contribution from key %s: %s", kn, what);
 		*action = ret > 0 ? CBD_ACT_CHANGED : CBD_ACT_NONE;
 	}
 	return hs_xfr_answer(resp, q, KNOT_RCODE_NOERROR, &ctx);
@@ -272,7 +276,7 @@ int cbd_handle(const cbd_view_t *v, const struct sockaddr *peer, const uint8_t *
 		                                          ? "NOTIFY" : "query");
 		ret = answer_bare(resp, msg, KNOT_RCODE_FORMERR);
 	} else if (opcode == KNOT_OPCODE_UPDATE) {
-		ret = do_update(v, q, resp, zone, action, log, loglen);
+		ret = do_update(v, peer, q, resp, zone, action, log, loglen);
 	} else if (opcode == KNOT_OPCODE_NOTIFY) {
 		ret = do_notify(v, peer, q, resp, zone, action, log, loglen);
 	} else if (opcode == KNOT_OPCODE_QUERY && knot_wire_get_qdcount(q->wire) == 1) {

@@ -22,9 +22,13 @@ static cbd_view_t view;
 static knot_pkt_t *resp;
 static struct sockaddr_storage primary_peer, other_peer;
 
+static char logbuf[8192];
+
 static void quiet(int level, const char *line, void *arg)
 {
-	(void)level; (void)line; (void)arg;
+	(void)level; (void)arg;
+	size_t n = strlen(logbuf);
+	snprintf(logbuf + n, sizeof(logbuf) - n, "%s\n", line);
 }
 
 static char *conf_text(const char *extra)
@@ -218,9 +222,14 @@ START_TEST(t_update_ok)
 	int action;
 	knot_pkt_t *q = msg(KNOT_OPCODE_UPDATE, "example.", KNOT_RRTYPE_SOA, KNOT_AUTHORITY,
 	                    DNSKEY_ADD, 0, key("agent"));
+	logbuf[0] = '\0';
 	ck_assert_uint_eq(handle(q, &other_peer, &action), KNOT_RCODE_NOERROR);
 	ck_assert_int_eq(action, CBD_ACT_CHANGED);
 	ck_assert_uint_eq(cbd_zone_serial(zone), s0 + 1);
+	/* one line for the change (what, from which key), then one for the rebuild */
+	const char *c = strstr(logbuf, "example.: 192.0.2.9@40000: contribution from key agent.: DNSKEY contributed: +2371\n");
+	const char *r = strstr(logbuf, "rebuilt (contribution): serial 7 -> 8, 6 records");
+	ck_assert_msg(c != NULL && r != NULL && c < r, "%s", logbuf);
 	knot_rrset_t v;
 	ck_assert_int_eq(hs_zone_find(cbd_zone_combined(zone), zone->apex, KNOT_RRTYPE_DNSKEY, &v), 0);
 	/* the answer is signed: it carries a TSIG RR */
