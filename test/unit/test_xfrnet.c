@@ -9,7 +9,8 @@
  *     stopped by PID): AXFR, then IXFR after changes made with knotc;
  *   - our fetch from nsd (zone file changed, SIGHUP, create-ixfr): AXFR
  *     of several TSIG-signed messages, then IXFR;
- *   - named as a secondary of our server: AXFR, then NOTIFY and IXFR.
+ *   - named and knotd as secondaries of our server: AXFR, then NOTIFY and
+ *     IXFR (knotd as the signer follows combinerd).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1153,7 +1154,7 @@ static pid_t named_spawn(void)
 	return pid;
 }
 
-/* AXFR from named until it serves serial want; returns the zone. */
+/* AXFR from a secondary (named, knotd) until it serves serial want; returns the zone. */
 static hs_zone_t *named_wait(const struct sockaddr *named, uint32_t want)
 {
 	for (int i = 0; i < 80; i++) {
@@ -1214,6 +1215,124 @@ START_TEST(named_secondary)
 }
 END_TEST
 
+/* ---- knotd as a secondary of our server (as the signer follows combinerd) ---- */
+
+static struct {
+	char dir[64];
+	uint16_t port;        /* knotd */
+	uint16_t ours;        /* our server */
+} S;
+
+static void ksec_prepare(void)
+{
+	memset(&S, 0, sizeof(S));
+	snprintf(S.dir, sizeof(S.dir), "/tmp/hsync-xfr-ksec-XXXXXX");
+	if (mkdtemp(S.dir) == NULL) {
+		abort();
+	}
+	S.port = free_port();
+	do {
+		S.ours = free_port();
+	} while (S.ours == S.port);
+	char conf[4096], path[128];
+	snprintf(conf, sizeof(conf),
+	         "server:\n    rundir: \"%s\"\n    listen: 127.0.0.1@%u\n"
+	         "database:\n    storage: \"%s\"\n"
+	         "log:\n  - target: stderr\n    any: info\n"
+	         "key:\n  - id: xfr-key\n    algorithm: hmac-sha256\n    secret: " SECRET "\n"
+	         "remote:\n  - id: combiner\n    address: 127.0.0.1@%u\n    key: xfr-key\n"
+	         "acl:\n  - id: from-combiner\n    address: 127.0.0.1\n    key: xfr-key\n"
+	         "    action: notify\n"
+	         "  - id: xfr\n    key: xfr-key\n    action: transfer\n"
+	         "template:\n  - id: default\n    storage: \"%s\"\n    zonefile-sync: -1\n"
+	         "    zonefile-load: none\n    journal-content: all\n"
+	         "zone:\n  - domain: example.com\n    master: combiner\n"
+	         "    acl: [ from-combiner, xfr ]\n",
+	         S.dir, S.port, S.dir, S.ours, S.dir);
+	snprintf(path, sizeof(path), "%s/knot.conf", S.dir);
+	write_file(path, conf);
+}
+
+static void ksec_cleanup(void)
+{
+	char path[128], cmd[200];
+	snprintf(path, sizeof(path), "%s/knotd.pid.test", S.dir);
+	FILE *f = fopen(path, "r");
+	int pid = 0;
+	if (f != NULL) {
+		if (fscanf(f, "%d", &pid) != 1) {
+			pid = 0;
+		}
+		fclose(f);
+	}
+	if (pid > 0) {
+		kill(pid, SIGTERM);
+		for (int i = 0; i < 50 && kill(pid, 0) == 0; i++) {
+			usleep(50000);
+		}
+		kill(pid, SIGKILL);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", S.dir);
+	if (strncmp(S.dir, "/tmp/hsync-xfr-ksec-", 20) == 0 && system(cmd) != 0) {
+		/* left behind; harmless */
+	}
+}
+
+START_TEST(knotd_secondary)
+{
+	hs_net_server_close(T.net);
+	ck_assert_int_eq(hs_net_server_new(&T.loop, NULL, hs_xfr_server_handler, T.xs, &T.net), 0);
+	char at[32];
+	snprintf(at, sizeof(at), "127.0.0.1@%u", S.ours);
+	struct sockaddr_storage a, ka;
+	hs_addr_parse(at, 53, &a);
+	ck_assert_int_eq(hs_net_server_listen(T.net, (struct sockaddr *)&a, HS_NET_UDP | HS_NET_TCP,
+	                                      &T.addr), 0);
+	snprintf(at, sizeof(at), "127.0.0.1@%u", S.port);
+	hs_addr_parse(at, 53, &ka);
+	const struct sockaddr *knot = (const struct sockaddr *)&ka;
+
+	/* Version 2 first: knotd bootstraps it by AXFR. */
+	T.serve = 2;
+	char conf[128], log[128], pidf[128];
+	snprintf(conf, sizeof(conf), "%s/knot.conf", S.dir);
+	snprintf(log, sizeof(log), "%s/knotd.log", S.dir);
+	snprintf(pidf, sizeof(pidf), "%s/knotd.pid.test", S.dir);
+	char *argv[] = { "/usr/sbin/knotd", "-c", conf, NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	pid_t pid = 0;
+	ck_assert_int_eq(posix_spawn(&pid, argv[0], &fa, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%d\n", (int)pid);
+	write_file(pidf, buf);
+
+	hs_zone_t *z = named_wait(knot, 2);
+	ck_assert(hs_zone_equal(z, T.v[2]));
+	hs_zone_free(z);
+	ck_assert_int_eq(T.served_kind, HS_XFR_AXFR);
+
+	/* Version 4 and a NOTIFY: knotd follows by IXFR. */
+	T.serve = 4;
+	memset(&N, 0, sizeof(N));
+	knot_rrset_t soa;
+	hs_zone_find(T.v[4], origin(), KNOT_RRTYPE_SOA, &soa);
+	struct hs_xfr_notify_opts o = { .key = &T.keys.keys[0], .soa = &soa, .timeout_ms = 300,
+	                                .retries = 5 };
+	ck_assert_int_eq(hs_xfr_notify_send(&T.loop, knot, origin(), &o, notify_cb, NULL, NULL),
+	                 HS_EOK);
+	run_until(&N.done, 8000);
+	ck_assert_msg(N.err == 0, "%s (rcode %u)", hs_strerror(N.err), N.rcode);
+	z = named_wait(knot, 4);
+	ck_assert(hs_zone_equal(z, T.v[4]));
+	hs_zone_free(z);
+	ck_assert_int_eq(T.served_kind, HS_XFR_IXFR);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("xfrnet");
@@ -1238,6 +1357,12 @@ static Suite *suite(void)
 	tcase_set_timeout(d, 30);
 	tcase_add_test(d, nsd_primary);
 	suite_add_tcase(s, d);
+	TCase *ks = tcase_create("knotd-secondary");
+	tcase_add_unchecked_fixture(ks, ksec_prepare, ksec_cleanup);
+	tcase_add_checked_fixture(ks, setup, teardown);
+	tcase_set_timeout(ks, 30);
+	tcase_add_test(ks, knotd_secondary);
+	suite_add_tcase(s, ks);
 	TCase *b = tcase_create("named");
 	tcase_add_unchecked_fixture(b, named_prepare, named_cleanup);
 	tcase_add_checked_fixture(b, setup, teardown);
