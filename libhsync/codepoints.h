@@ -52,6 +52,13 @@
 #define HS_PS_SYNC_LEADER      0x01  /* leader/follower */
 #define HS_PS_SYNC_P2P         0x02  /* peer-to-peer */
 
+/* Extended DNS Errors (RFC 8914), private range 49152-65535: why the
+ * delegation UPDATE receiver (agentd/parent) refused a SIG(0) message. */
+#define HS_EDE_SIG0_UNTRUSTED  49152  /* key known but not (yet) trusted */
+#define HS_EDE_SIG0_BADKEY     49153  /* key unknown (TSIG-style BADKEY) */
+#define HS_EDE_SIG0_BADSIG     49154  /* signature does not verify (BADSIG) */
+#define HS_EDE_SIG0_BADTIME    49155  /* outside the time window (BADTIME) */
+
 /* SIG(0) defaults. */
 #define HS_SIG0_WINDOW_DEFAULT 300   /* seconds either side of now */
 

@@ -1,0 +1,410 @@
+/*
+ * agentd/dsync.c -- RFC 9859 discovery of the parent's DSYNC UPDATE target.
+ * See dsync.h for the walk.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libknot/libknot.h>
+#include <sodium.h>
+
+#include "agentd/dsync.h"
+#include "common/zone.h"
+#include "libhsync/codepoints.h"
+#include "libhsync/error.h"
+
+#define MAX_CNAME 8
+
+static const uint8_t DSYNC_LABEL[] = "\x06_dsync";
+static const uint8_t STAR_LABEL[] = "\x01*";
+
+static void name_text(const knot_dname_t *name, char *buf, size_t size)
+{
+	if (knot_dname_to_str(buf, name, size) == NULL) {
+		snprintf(buf, size, "?");
+	}
+}
+
+static int fail(hs_dsync_disc_t *d, int code, bool keep_state, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(hs_dsync_disc_t *d, int code, bool keep_state, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	char name[KNOT_DNAME_TXT_MAXLEN + 1];
+	name_text(d->qname, name, sizeof(name));
+	snprintf(d->reason, sizeof(d->reason), "%s for DSYNC %s", what, name);
+	if (!keep_state) {
+		d->state = HS_DSYNC_FAILED;
+		d->error = code;
+		d->sent = false;
+	}
+	return code;
+}
+
+/* Make d->qname for the current P: <labels>._dsync.P or *._dsync.P. */
+static int make_qname(hs_dsync_disc_t *d)
+{
+	size_t csize = knot_dname_size(d->child);
+	size_t psize = knot_dname_size(d->parent);
+	const uint8_t *prefix = d->at_wildcard ? STAR_LABEL : d->child;
+	size_t plen = d->at_wildcard ? 2 : csize - psize;
+	if (plen + 7 + psize > KNOT_DNAME_MAXLEN) {
+		return HS_ENAME;
+	}
+	memcpy(d->qname, prefix, plen);
+	memcpy(d->qname + plen, DSYNC_LABEL, 7);
+	memcpy(d->qname + plen + 7, d->parent, psize);
+	return HS_EOK;
+}
+
+int hs_dsync_disc_init(hs_dsync_disc_t *d, const knot_dname_t *child,
+                       const knot_dname_t *parent, const char *resolver)
+{
+	if (d == NULL || child == NULL || child[0] == '\0') {
+		return HS_EINVAL;
+	}
+	int csize = knot_dname_size(child);
+	if (csize <= 0 || csize > KNOT_DNAME_MAXLEN) {
+		return HS_ENAME;
+	}
+	memset(d, 0, sizeof(*d));
+	memcpy(d->child, child, csize);
+	knot_dname_to_lower(d->child);
+	if (parent != NULL) {
+		if (!hs_dname_in_zone(d->child, parent) || hs_dname_equal(d->child, parent)) {
+			return HS_EINVAL;
+		}
+		memcpy(d->start, parent, knot_dname_size(parent));
+		knot_dname_to_lower(d->start);
+	} else {
+		const uint8_t *p = d->child + 1 + d->child[0];
+		memcpy(d->start, p, knot_dname_size(p));
+	}
+	snprintf(d->resolver, sizeof(d->resolver), "%s", resolver != NULL ? resolver : "resolver");
+	hs_dsync_disc_restart(d);
+	return d->state == HS_DSYNC_FAILED ? d->error : HS_EOK;
+}
+
+void hs_dsync_disc_clear(hs_dsync_disc_t *d)
+{
+	if (d != NULL) {
+		memset(d, 0, sizeof(*d));
+	}
+}
+
+void hs_dsync_disc_restart(hs_dsync_disc_t *d)
+{
+	if (d == NULL) {
+		return;
+	}
+	memcpy(d->parent, d->start, knot_dname_size(d->start));
+	d->at_wildcard = false;
+	d->sent = false;
+	d->queries = 0;
+	d->error = 0;
+	d->reason[0] = '\0';
+	memset(&d->res, 0, sizeof(d->res));
+	d->state = HS_DSYNC_ASK;
+	int ret = make_qname(d);
+	if (ret != HS_EOK) {
+		d->state = HS_DSYNC_FAILED;
+		d->error = ret;
+		snprintf(d->reason, sizeof(d->reason), "query name too long");
+	}
+}
+
+int hs_dsync_disc_next(const hs_dsync_disc_t *d, const knot_dname_t **qname, uint16_t *qtype)
+{
+	if (d == NULL || d->state != HS_DSYNC_ASK) {
+		return HS_EINVAL;
+	}
+	if (qname != NULL) {
+		*qname = d->qname;
+	}
+	if (qtype != NULL) {
+		*qtype = HS_RRTYPE_DSYNC;
+	}
+	return HS_EOK;
+}
+
+int hs_dsync_disc_query(hs_dsync_disc_t *d, knot_pkt_t **out)
+{
+	if (d == NULL || out == NULL || d->state != HS_DSYNC_ASK) {
+		return HS_EINVAL;
+	}
+	knot_pkt_t *pkt = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	if (pkt == NULL) {
+		return HS_ENOMEM;
+	}
+	uint16_t id;
+	randombytes_buf(&id, sizeof(id));
+	knot_wire_set_id(pkt->wire, id);
+	knot_wire_set_rd(pkt->wire);
+	knot_wire_set_ad(pkt->wire);
+	int ret = knot_pkt_put_question(pkt, d->qname, KNOT_CLASS_IN, HS_RRTYPE_DSYNC);
+	if (ret == KNOT_EOK) {
+		ret = knot_pkt_begin(pkt, KNOT_ADDITIONAL);
+	}
+	knot_rrset_t opt;
+	bool opt_init = false;
+	if (ret == KNOT_EOK) {
+		ret = knot_edns_init(&opt, HS_DSYNC_EDNS_SIZE, 0, 0, &pkt->mm);
+		opt_init = ret == KNOT_EOK;
+	}
+	if (ret == KNOT_EOK) {
+		knot_edns_set_do(&opt);
+		ret = knot_pkt_put(pkt, KNOT_COMPR_HINT_NONE, &opt, KNOT_PF_FREE);
+		if (ret == KNOT_EOK) {
+			opt_init = false;
+		}
+	}
+	if (opt_init) {
+		knot_rrset_clear(&opt, &pkt->mm);
+	}
+	if (ret != KNOT_EOK) {
+		knot_pkt_free(pkt);
+		return ret;
+	}
+	d->qid = id;
+	d->sent = true;
+	*out = pkt;
+	return HS_EOK;
+}
+
+int hs_dsync_disc_timeout(hs_dsync_disc_t *d)
+{
+	if (d == NULL || d->state != HS_DSYNC_ASK) {
+		return HS_EINVAL;
+	}
+	return fail(d, -ETIMEDOUT, false, "no answer from resolver %s", d->resolver);
+}
+
+hs_dsync_disc_state_t hs_dsync_disc_state(const hs_dsync_disc_t *d)
+{
+	return d != NULL ? d->state : HS_DSYNC_FAILED;
+}
+
+const char *hs_dsync_disc_reason(const hs_dsync_disc_t *d)
+{
+	return d != NULL ? d->reason : "";
+}
+
+const hs_dsync_result_t *hs_dsync_disc_result(const hs_dsync_disc_t *d)
+{
+	return (d != NULL && d->state == HS_DSYNC_DONE) ? &d->res : NULL;
+}
+
+/* ---- answers -------------------------------------------------------------------- */
+
+/*
+ * The owner of the answer RRs of TYPE for NAME, following CNAMEs in the
+ * answer section, or NULL. libknot gives every RR of a message as its own
+ * RRset, so the caller collects all RRs at that owner.
+ */
+static const knot_dname_t *find_answer(const knot_pkt_t *pkt, const knot_dname_t *name,
+                                       uint16_t type)
+{
+	const knot_pktsection_t *an = knot_pkt_section(pkt, KNOT_ANSWER);
+	for (int hop = 0; hop <= MAX_CNAME; hop++) {
+		const knot_rrset_t *cname = NULL;
+		for (uint16_t i = 0; i < an->count; i++) {
+			const knot_rrset_t *rr = knot_pkt_rr(an, i);
+			if (rr->rclass != KNOT_CLASS_IN || !knot_dname_is_case_equal(rr->owner, name)) {
+				continue;
+			}
+			if (rr->type == type) {
+				return name;
+			}
+			if (rr->type == KNOT_RRTYPE_CNAME && rr->rrs.count > 0) {
+				cname = rr;
+			}
+		}
+		if (cname == NULL) {
+			return NULL;
+		}
+		name = knot_cname_name(cname->rrs.rdata);
+	}
+	return NULL;
+}
+
+/* The owner of an SOA in the authority section, or NULL. */
+static const knot_dname_t *negative_soa(const knot_pkt_t *pkt)
+{
+	const knot_pktsection_t *au = knot_pkt_section(pkt, KNOT_AUTHORITY);
+	for (uint16_t i = 0; i < au->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(au, i);
+		if (rr->type == KNOT_RRTYPE_SOA) {
+			return rr->owner;
+		}
+	}
+	return NULL;
+}
+
+/* Pick the UPDATE record among the DSYNC RRs at OWNER (see the header). */
+static int use_dsync(hs_dsync_disc_t *d, const knot_pkt_t *pkt, const knot_dname_t *owner)
+{
+	bool have = false;
+	hs_dsync_t best;
+	memset(&best, 0, sizeof(best));
+	const knot_pktsection_t *an = knot_pkt_section(pkt, KNOT_ANSWER);
+	for (uint16_t k = 0; k < an->count; k++) {
+		const knot_rrset_t *rr = knot_pkt_rr(an, k);
+		if (rr->type != HS_RRTYPE_DSYNC || rr->rclass != KNOT_CLASS_IN ||
+		    !knot_dname_is_case_equal(rr->owner, owner)) {
+			continue;
+		}
+		knot_rdata_t *rd = rr->rrs.rdata;
+		for (uint16_t i = 0; i < rr->rrs.count; i++, rd = knot_rdataset_next(rd)) {
+			hs_dsync_t cur;
+			if (hs_dsync_from_wire(&cur, rd->data, rd->len) != HS_EOK ||
+			    cur.scheme != HS_DSYNC_SCHEME_UPDATE) {
+				continue;
+			}
+			bool better = !have;
+			if (have) {
+				bool cany = cur.rrtype == KNOT_RRTYPE_ANY, bany = best.rrtype == KNOT_RRTYPE_ANY;
+				if (cany != bany) {
+					better = cany;
+				} else {
+					size_t cl = knot_dname_size(cur.target), bl = knot_dname_size(best.target);
+					int c = memcmp(cur.target, best.target, cl < bl ? cl : bl);
+					better = c < 0 || (c == 0 && cl < bl);
+				}
+			}
+			if (better) {
+				best = cur;
+				have = true;
+			}
+		}
+	}
+	if (!have) {
+		return fail(d, HS_EDISC_DATA, false, "no DSYNC record with scheme UPDATE from resolver %s",
+		            d->resolver);
+	}
+	memcpy(d->res.parent, d->parent, knot_dname_size(d->parent));
+	memcpy(d->res.owner, d->qname, knot_dname_size(d->qname));
+	d->res.wildcard = d->at_wildcard;
+	d->res.dsync = best;
+	d->state = HS_DSYNC_DONE;
+	d->sent = false;
+	return HS_EOK;
+}
+
+/* A validated negative answer: decide the next query (see the header). */
+static int negative(hs_dsync_disc_t *d, const knot_pkt_t *pkt, int code, const char *what)
+{
+	const knot_dname_t *soa = negative_soa(pkt);
+	bool parent_is_zone = false;
+	if (soa != NULL) {
+		if (hs_dname_in_zone(d->parent, soa) && !hs_dname_equal(d->parent, soa)) {
+			/* P is no zone: walk up to the zone holding it */
+			memcpy(d->parent, soa, knot_dname_size(soa));
+			knot_dname_to_lower(d->parent);
+			d->at_wildcard = false;
+			goto next;
+		}
+		parent_is_zone = hs_dname_in_zone(soa, d->parent);
+	}
+	if (!d->at_wildcard) {
+		d->at_wildcard = true;
+		goto next;
+	}
+	if (parent_is_zone || d->parent[0] == '\0') {
+		char p[KNOT_DNAME_TXT_MAXLEN + 1];
+		name_text(d->parent, p, sizeof(p));
+		return fail(d, code, false, "%s (validated) from resolver %s: parent %s publishes "
+		            "no DSYNC for us", what, d->resolver, p);
+	}
+	/* no SOA to tell: walk up one label */
+	memmove(d->parent, d->parent + 1 + d->parent[0], knot_dname_size(d->parent + 1 + d->parent[0]));
+	d->at_wildcard = false;
+next:
+	if (make_qname(d) != HS_EOK) {
+		return fail(d, HS_ENAME, false, "next query name too long");
+	}
+	d->sent = false;
+	return HS_EOK;
+}
+
+int hs_dsync_disc_feed(hs_dsync_disc_t *d, const uint8_t *wire, size_t len)
+{
+	if (d == NULL || wire == NULL || d->state != HS_DSYNC_ASK || !d->sent) {
+		return HS_EINVAL;
+	}
+	if (len < KNOT_WIRE_HEADER_SIZE) {
+		return fail(d, HS_EDISC_MISMATCH, true, "answer too short (%zu bytes) from resolver %s",
+		            len, d->resolver);
+	}
+	if (knot_wire_get_id(wire) != d->qid) {
+		return fail(d, HS_EDISC_MISMATCH, true, "answer ID %u is not query ID %u from resolver %s",
+		            knot_wire_get_id(wire), d->qid, d->resolver);
+	}
+	if (!knot_wire_get_qr(wire) || knot_wire_get_opcode(wire) != KNOT_OPCODE_QUERY) {
+		return fail(d, HS_EDISC_MISMATCH, true, "not a QUERY response from resolver %s",
+		            d->resolver);
+	}
+	uint8_t *copy = malloc(len);
+	if (copy == NULL) {
+		return HS_ENOMEM;
+	}
+	memcpy(copy, wire, len);
+	knot_pkt_t *pkt = knot_pkt_new(copy, len, NULL);
+	if (pkt == NULL) {
+		free(copy);
+		return HS_ENOMEM;
+	}
+	int ret;
+	int pr = knot_pkt_parse(pkt, 0);
+	if (pr != KNOT_EOK) {
+		ret = fail(d, HS_EDISC_MISMATCH, true, "malformed answer from resolver %s (%s)",
+		           d->resolver, knot_strerror(pr));
+		goto out;
+	}
+	if (knot_wire_get_qdcount(pkt->wire) != 1 || knot_pkt_qtype(pkt) != HS_RRTYPE_DSYNC ||
+	    knot_pkt_qclass(pkt) != KNOT_CLASS_IN ||
+	    !knot_dname_is_case_equal(knot_pkt_qname(pkt), d->qname)) {
+		ret = fail(d, HS_EDISC_MISMATCH, true, "answer from resolver %s is for another question",
+		           d->resolver);
+		goto out;
+	}
+	if (knot_wire_get_tc(pkt->wire)) {
+		ret = fail(d, HS_ETRUNC, false, "truncated answer (TC) from resolver %s; retry over TCP",
+		           d->resolver);
+		goto out;
+	}
+	uint8_t rcode = knot_wire_get_rcode(pkt->wire);
+	if (rcode != KNOT_RCODE_NOERROR && rcode != KNOT_RCODE_NXDOMAIN) {
+		ret = fail(d, HS_EDISC_RCODE, false, "resolver %s answered RCODE %u", d->resolver, rcode);
+		goto out;
+	}
+	if (!knot_wire_get_ad(pkt->wire)) {
+		ret = fail(d, HS_EDISC_NOAD, false, "no AD bit from resolver %s", d->resolver);
+		goto out;
+	}
+	if (++d->queries >= HS_DSYNC_MAX_QUERIES) {
+		ret = fail(d, HS_EDISC_DATA, false, "too many queries (%u)", d->queries);
+		goto out;
+	}
+	if (rcode == KNOT_RCODE_NXDOMAIN) {
+		ret = negative(d, pkt, HS_EDISC_NXDOMAIN, "NXDOMAIN");
+		goto out;
+	}
+	const knot_dname_t *owner = find_answer(pkt, d->qname, HS_RRTYPE_DSYNC);
+	if (owner == NULL) {
+		ret = negative(d, pkt, HS_EDISC_NODATA, "NODATA");
+		goto out;
+	}
+	ret = use_dsync(d, pkt, owner);
+out:
+	knot_pkt_free(pkt);
+	free(copy);
+	return ret;
+}
