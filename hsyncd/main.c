@@ -21,6 +21,7 @@
 #include "common/net.h"
 #include "common/xfrnet.h"
 #include "hsyncd/apex.h"
+#include "hsyncd/catalog.h"
 #include "hsyncd/change.h"
 #include "hsyncd/hsyncd.h"
 #include "hsyncd/store.h"
@@ -44,6 +45,7 @@ struct op {
 	size_t qlen;
 	hs_tsig_ctx_t tsig;
 	hs_net_query_t *h;
+	hs_xfr_fetch_t *f;         /* Z_CATALOG: the fetch of the whole catalog */
 	hs_apex_xfr_t x;
 	bool xfr;                  /* x is in use */
 	size_t msgs;
@@ -62,10 +64,22 @@ struct job {
 	hs_xfr_notify_t *h;
 };
 
+enum zone_kind {
+	Z_ZONE = 0,                /* a zone of the configuration */
+	Z_CATALOG,                 /* a catalog zone of the configuration */
+	Z_MEMBER,                  /* a member of a catalog */
+};
+
 struct zone {
 	struct daemon *d;
 	struct zone *hnext;
-	const hsd_zone_cfg_t *zc;  /* borrowed from d->cfg */
+	enum zone_kind kind;
+	bool mark;                 /* sync_zones(): kept */
+	const hsd_zone_cfg_t *zc;  /* borrowed from d->cfg, or &own */
+	hsd_zone_cfg_t own;        /* Z_MEMBER: the catalog's source and subscribers */
+	struct zone *cat;          /* Z_MEMBER: its catalog */
+	hs_zone_t *czone;          /* Z_CATALOG: the whole catalog zone (for IXFR) */
+	hs_catalog_t *members;     /* Z_CATALOG: its member list in force */
 	knot_dname_storage_t name;
 	char name_txt[KNOT_DNAME_TXT_MAXLEN + 1];
 	hs_apex_t *cur;
@@ -522,6 +536,7 @@ static void op_free(struct op *op)
 }
 
 static void start_refresh(struct zone *z);
+static void cat_start(struct zone *z);
 
 /* Start queued refreshes while there is room. */
 static void kick(struct daemon *d)
@@ -762,6 +777,10 @@ static void refresh(struct zone *z)
 
 static void start_refresh(struct zone *z)
 {
+	if (z->kind == Z_CATALOG) {
+		cat_start(z);
+		return;
+	}
 	if (z->cur == NULL) {
 		/* nothing to compare a serial with: straight to AXFR */
 		int err = xfr_start(z, KNOT_RRTYPE_AXFR);
@@ -793,18 +812,25 @@ static void start_refresh(struct zone *z)
 	}
 }
 
-static struct zone *zone_new(struct daemon *d, const hsd_zone_cfg_t *zc)
+static struct zone *zone_new(struct daemon *d, const hsd_zone_cfg_t *zc, enum zone_kind kind)
 {
 	struct zone *z = calloc(1, sizeof(*z));
 	if (z == NULL) {
 		return NULL;
 	}
 	z->d = d;
+	z->kind = kind;
 	z->zc = zc;
-	memcpy(z->name, zc->name, knot_dname_size(zc->name));
-	memcpy(z->name_txt, zc->name_txt, sizeof(z->name_txt));
 	uv_timer_init(d->loop, &z->timer);
 	z->timer.data = z;
+	if (kind == Z_CATALOG) {
+		/* the catalog itself is transferred whole at each start */
+		memcpy(z->name, zc->name, knot_dname_size(zc->name));
+		memcpy(z->name_txt, zc->name_txt, sizeof(z->name_txt));
+		return z;
+	}
+	memcpy(z->name, zc->name, knot_dname_size(zc->name));
+	memcpy(z->name_txt, zc->name_txt, sizeof(z->name_txt));
 	char reason[512];
 	int ret = hs_store_load(d->store, z->name, &z->cur, reason, sizeof(reason));
 	if (ret == 0) {
@@ -821,7 +847,25 @@ static void zone_closed(uv_handle_t *h)
 {
 	struct zone *z = h->data;
 	hs_apex_free(z->cur);
+	hs_zone_free(z->czone);
+	hs_catalog_free(z->members);
 	free(z);
+}
+
+/* Give up z's query or transfer in flight, if any. */
+static void zone_cancel(struct zone *z)
+{
+	if (z->op != NULL) {
+		if (z->op->h != NULL) {
+			hs_net_cancel(z->op->h);
+		}
+		if (z->op->f != NULL) {
+			hs_xfr_fetch_cancel(z->op->f);
+		}
+		op_free(z->op);
+		z->op = NULL;
+	}
+	z->again = false;
 }
 
 /* Stop following z and free it (after its timer closes). */
@@ -831,13 +875,7 @@ static void zone_end(struct zone *z)
 	while (z->jobs != NULL) {
 		job_end(z->jobs);
 	}
-	if (z->op != NULL) {
-		if (z->op->h != NULL) {
-			hs_net_cancel(z->op->h);
-		}
-		op_free(z->op);
-		z->op = NULL;
-	}
+	zone_cancel(z);
 	uv_close((uv_handle_t *)&z->timer, zone_closed);
 }
 
@@ -932,32 +970,62 @@ static void jobs_reconfigure(struct zone *z)
 	}
 }
 
-/* Make the zone set that of d->cfg: keep, add, remove. */
+/* A member's own configuration: its name, the catalog's source and subscribers. */
+static void member_cfg(struct zone *m)
+{
+	const hsd_zone_cfg_t *c = m->cat->zc;
+	m->own.source = c->source;
+	m->own.subs = c->subs;
+	m->own.nsubs = c->nsubs;
+	m->zc = &m->own;
+}
+
+/* Set d->zones to zones[0..n) and rebuild the table. */
+static int set_zones(struct daemon *d, struct zone **zones, size_t n)
+{
+	free(d->zones);
+	d->zones = zones;
+	d->nzones = n;
+	return rehash(d);
+}
+
+/* Stop following z (log why), forget its stored state if drop. */
+static void zone_drop(struct zone *z, bool drop, const char *why)
+{
+	hs_log(HS_LOG_NOTICE, z->name_txt, NULL, "no longer followed: %s", why);
+	if (drop && z->kind != Z_CATALOG) {
+		(void)hs_store_remove(z->d->store, z->name);
+	}
+	zone_end(z);
+}
+
+/* Make the zone set that of d->cfg: keep, add, remove; members of kept catalogs stay. */
 static int sync_zones(struct daemon *d)
 {
 	hsd_cfg_t *cfg = d->cfg;
-	struct zone **zones = calloc(cfg->nzones ? cfg->nzones : 1, sizeof(*zones));
+	size_t cap = cfg->nzones + cfg->ncatalogs + d->nzones;
+	struct zone **zones = calloc(cap ? cap : 1, sizeof(*zones));
 	if (zones == NULL) {
 		return HS_ENOMEM;
 	}
-	bool *kept = calloc(d->nzones ? d->nzones : 1, sizeof(*kept));
-	if (kept == NULL) {
-		free(zones);
-		return HS_ENOMEM;
+	for (size_t k = 0; k < d->nzones; k++) {
+		d->zones[k]->mark = false;
 	}
 	size_t n = 0, added = 0;
-	for (size_t i = 0; i < cfg->nzones; i++) {
-		const hsd_zone_cfg_t *zc = &cfg->zones[i];
+	for (size_t i = 0; i < cfg->nzones + cfg->ncatalogs; i++) {
+		bool iscat = i >= cfg->nzones;
+		const hsd_zone_cfg_t *zc = iscat ? &cfg->catalogs[i - cfg->nzones] : &cfg->zones[i];
+		enum zone_kind kind = iscat ? Z_CATALOG : Z_ZONE;
 		struct zone *z = zone_find(d, zc->name);
-		if (z != NULL) {
-			for (size_t k = 0; k < d->nzones; k++) {
-				if (d->zones[k] == z) {
-					kept[k] = true;
-				}
-			}
+		if (z != NULL && z->kind == Z_MEMBER && kind == Z_ZONE) {
+			z->kind = Z_ZONE;   /* now configured by name: keep its state */
+			z->cat = NULL;
+		}
+		if (z != NULL && z->kind == kind) {
+			z->mark = true;
 			z->zc = zc;
 			jobs_reconfigure(z);
-		} else if ((z = zone_new(d, zc)) == NULL) {
+		} else if ((z = zone_new(d, zc, kind)) == NULL) {
 			hs_log(HS_LOG_ERROR, zc->name_txt, NULL, "out of memory: not followed");
 			continue;
 		} else {
@@ -966,26 +1034,203 @@ static int sync_zones(struct daemon *d)
 		zones[n++] = z;
 	}
 	for (size_t k = 0; k < d->nzones; k++) {
-		if (!kept[k]) {
-			struct zone *z = d->zones[k];
-			hs_log(HS_LOG_NOTICE, z->name_txt, NULL, "no longer followed");
-			(void)hs_store_remove(d->store, z->name);
-			zone_end(z);
+		struct zone *z = d->zones[k];
+		if (z->mark) {
+			continue;
 		}
+		if (z->kind == Z_MEMBER && z->cat->mark && z->cat->kind == Z_CATALOG) {
+			member_cfg(z);
+			jobs_reconfigure(z);
+			zones[n++] = z;
+			continue;
+		}
+		zone_drop(z, true, z->kind == Z_MEMBER ? "its catalog is no longer followed"
+		                                       : "not in the configuration");
 	}
-	free(kept);
-	free(d->zones);
-	d->zones = zones;
-	d->nzones = n;
-	int ret = rehash(d);
+	int ret = set_zones(d, zones, n);
 	/* start the new ones */
 	for (size_t i = 0; i < n; i++) {
-		if (zones[i]->op == NULL && !uv_is_active((uv_handle_t *)&zones[i]->timer)) {
+		if (zones[i]->op == NULL && !uv_is_active((uv_handle_t *)&zones[i]->timer) &&
+		    !zones[i]->queued) {
 			refresh(zones[i]);
 		}
 	}
 	hs_log(HS_LOG_INFO, NULL, NULL, "%zu zones followed, %zu new", n, added);
 	return ret;
+}
+
+/* ---- catalogs (RFC 9432) ------------------------------------------------------------ */
+
+static void cat_issue(int kind, const char *line, void *arg)
+{
+	hs_log(HS_LOG_WARNING, NULL, NULL, "%s", line);
+}
+
+static void cat_line(const char *line, void *arg)
+{
+	hs_log(HS_LOG_NOTICE, NULL, NULL, "%s, from %s", line, (const char *)arg);
+}
+
+/* Apply a new member list of catalog c (stolen). */
+static void cat_members(struct zone *c, hs_catalog_t *list, const char *src)
+{
+	struct daemon *d = c->d;
+	hs_catalog_diff_t diff;
+	int ret = hs_catalog_diff(&diff, c->members, list);
+	if (ret != 0) {
+		hs_log_code(HS_LOG_ERROR, ret, c->name_txt, NULL, "cannot compare member lists");
+		hs_catalog_free(list);
+		return;
+	}
+	(void)hs_catalog_diff_lines(&diff, c->name, c->members, cat_line, (void *)src);
+	size_t cap = d->nzones + diff.added_count;
+	struct zone **zones = calloc(cap ? cap : 1, sizeof(*zones));
+	if (zones == NULL) {
+		hs_log(HS_LOG_ERROR, c->name_txt, NULL, "out of memory: member list not applied");
+		hs_catalog_diff_clear(&diff);
+		hs_catalog_free(list);
+		return;
+	}
+	/* removed and reset members */
+	for (size_t k = 0; k < d->nzones; k++) {
+		d->zones[k]->mark = true;
+	}
+	for (size_t i = 0; i < diff.removed_count; i++) {
+		struct zone *m = zone_find(d, diff.removed[i]->zone);
+		if (m != NULL && m->kind == Z_MEMBER && m->cat == c) {
+			m->mark = false;
+		}
+	}
+	for (size_t i = 0; i < diff.reset_count; i++) {
+		struct zone *m = zone_find(d, diff.reset[i]->zone);
+		if (m != NULL && m->kind == Z_MEMBER && m->cat == c) {
+			/* RFC 9432 5.6: a new unique-id resets the zone's state */
+			zone_cancel(m);   /* a transfer in flight borrows m->cur */
+			hs_apex_free(m->cur);
+			m->cur = NULL;
+			(void)hs_store_remove(d->store, m->name);
+			refresh(m);
+		}
+	}
+	size_t n = 0;
+	for (size_t k = 0; k < d->nzones; k++) {
+		if (d->zones[k]->mark) {
+			zones[n++] = d->zones[k];
+		} else {
+			zone_drop(d->zones[k], true, "removed from its catalog");
+		}
+	}
+	/* added members, unless already followed (RFC 9432 5.2: the first one wins) */
+	size_t first_new = n;
+	for (size_t i = 0; i < diff.added_count; i++) {
+		const knot_dname_t *name = diff.added[i]->zone;
+		struct zone *other = NULL;
+		for (size_t k = 0; k < n && other == NULL; k++) {
+			if (knot_dname_is_case_equal(zones[k]->name, name)) {
+				other = zones[k];
+			}
+		}
+		char txt[KNOT_DNAME_TXT_MAXLEN + 1];
+		if (knot_dname_to_str(txt, name, sizeof(txt)) == NULL) {
+			continue;
+		}
+		if (other != NULL) {
+			hs_log(HS_LOG_WARNING, txt, NULL, "member of %s ignored: already followed%s%s",
+			       c->name_txt, other->kind == Z_MEMBER ? " from catalog " : "",
+			       other->kind == Z_MEMBER ? other->cat->name_txt : "");
+			continue;
+		}
+		hsd_zone_cfg_t tmp;
+		memset(&tmp, 0, sizeof(tmp));
+		memcpy(tmp.name, name, knot_dname_size(name));
+		memcpy(tmp.name_txt, txt, sizeof(tmp.name_txt));
+		struct zone *m = zone_new(d, &tmp, Z_MEMBER);
+		if (m == NULL) {
+			hs_log(HS_LOG_ERROR, txt, NULL, "out of memory: not followed");
+			continue;
+		}
+		m->own = tmp;
+		m->cat = c;
+		member_cfg(m);
+		zones[n++] = m;
+	}
+	hs_catalog_diff_clear(&diff);
+	hs_catalog_free(c->members);
+	c->members = list;
+	(void)set_zones(d, zones, n);
+	for (size_t i = first_new; i < n; i++) {
+		refresh(zones[i]);
+	}
+}
+
+static void cat_fetched(struct hs_xfr_fetch_result *res, void *arg)
+{
+	struct zone *z = arg;
+	struct op *op = z->op;
+	op->f = NULL;
+	if (res->err != 0) {
+		hs_log_code(HS_LOG_WARNING, res->err, z->name_txt, op->src.text,
+		            "catalog transfer failed");
+		op_done(z, false);
+		return;
+	}
+	if (res->kind == HS_XFR_UPTODATE || res->zone == NULL) {
+		hs_log(HS_LOG_DEBUG, z->name_txt, op->src.text, "serial %u, up to date", res->serial);
+		op_done(z, true);
+		return;
+	}
+	hs_zone_t *cz = res->zone;
+	res->zone = NULL;
+	const char *what = res->kind == HS_XFR_IXFR ? "IXFR" : "AXFR";
+	char src[160];
+	snprintf(src, sizeof(src), "%s (%s)", op->src.text, what);
+	hs_log(HS_LOG_INFO, z->name_txt, op->src.text, "catalog %s done, serial %u", what,
+	       res->serial);
+	/* the catalog's apex, to answer for it and to time refreshes */
+	hs_apex_t *apex = NULL;
+	hs_zone_iter_t it;
+	knot_rrset_t rr;
+	if (hs_apex_new(&apex, z->name) == 0 && hs_zone_iter_begin(cz, 0, &it) == 0) {
+		while (hs_zone_iter_next(&it, &rr)) {
+			(void)hs_apex_add(apex, &rr);
+		}
+		hs_apex_free(z->cur);
+		z->cur = apex;
+	} else {
+		hs_apex_free(apex);
+	}
+	hs_catalog_t *list = NULL;
+	int ret = hs_catalog_from_zone(&list, cz, 0, cat_issue, z);
+	hs_zone_free(z->czone);
+	z->czone = cz;    /* the source's version, for the next IXFR, even if broken */
+	if (ret != 0) {
+		hs_log_code(HS_LOG_WARNING, ret, z->name_txt, op->src.text,
+		            "catalog not processed; the member list in force stays");
+	} else {
+		cat_members(z, list, src);
+	}
+	op_done(z, true);
+}
+
+static void cat_start(struct zone *z)
+{
+	struct op *op = op_new(z, KNOT_RRTYPE_AXFR);
+	int ret = op == NULL ? HS_ENOMEM : 0;
+	if (ret == 0) {
+		/* czone is only replaced in cat_fetched(), so it stays as the fetch needs it */
+		z->op = op;
+		struct hs_xfr_fetch_opts o = { .key = op->src.key, .timeout_ms = 5000 };
+		ret = hs_xfr_fetch(z->d->loop, (const struct sockaddr *)&op->src.addr, z->name,
+		                   z->czone, &o, cat_fetched, z, &op->f);
+	}
+	if (ret != 0) {
+		z->op = NULL;
+		if (op != NULL) {
+			op_free(op);
+		}
+		hs_log_code(HS_LOG_WARNING, ret, z->name_txt, NULL, "cannot start a catalog transfer");
+		schedule(z, false);
+	}
 }
 
 static void on_reload(int signum, void *arg)
