@@ -155,6 +155,30 @@ START_TEST(apex_rrsets)
 }
 END_TEST
 
+START_TEST(truncation)
+{
+	/* ANY with DO does not fit 512 bytes over UDP: TC set, complete over TCP */
+	uint8_t q[512], out[65535];
+	hsd_ans_info_t info;
+	size_t qlen = query(q, sizeof(q), ZONE, KNOT_RRTYPE_ANY, true, true);
+	knot_wire_write_u16(q + qlen - 11 + 3, 512);   /* OPT CLASS = UDP payload size */
+	knot_pkt_t *p = ask(q, qlen, &stranger, false, &info, out, sizeof(out));
+	ck_assert(knot_wire_get_tc(p->wire));
+	ck_assert_uint_le(last_len, 512);
+	unsigned udp_rrs = knot_wire_get_ancount(p->wire);
+	knot_pkt_free(p);
+	p = ask(q, qlen, &stranger, true, &info, out, sizeof(out));
+	ck_assert(!knot_wire_get_tc(p->wire));
+	ck_assert_uint_gt(last_len, 512);
+	ck_assert_uint_gt(knot_wire_get_ancount(p->wire), udp_rrs);
+	ck_assert_uint_eq(count(p, KNOT_ANSWER, KNOT_RRTYPE_DNSKEY), 2);
+	ck_assert_uint_eq(count(p, KNOT_ANSWER, KNOT_RRTYPE_SOA), 1);
+	ck_assert_uint_eq(count(p, KNOT_ANSWER, 65282), hs_apex_count(apex, 65282));
+	ck_assert_uint_ge(count(p, KNOT_ANSWER, KNOT_RRTYPE_RRSIG), 5);
+	knot_pkt_free(p);
+}
+END_TEST
+
 START_TEST(nodata_and_refused)
 {
 	uint8_t q[512], out[65535];
@@ -306,6 +330,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, apex_rrsets);
 	tcase_add_test(tc, nodata_and_refused);
+	tcase_add_test(tc, truncation);
 	tcase_add_test(tc, bad_messages);
 	tcase_add_test(tc, notify_rules);
 	suite_add_tcase(s, tc);
