@@ -4,7 +4,8 @@
 #  - a member added to the catalog (knotc) is followed, answered, notified;
 #  - a member removed is dropped: REFUSED, its saved state removed;
 #  - a broken catalog (version "1") is not processed: members stay;
-#  - a member also listed as a configured zone is followed once.
+#  - a member also listed as a configured zone is followed once;
+#  - events stdout: one JSON line per change on standard output.
 . "$HSYNC_TOP/test/integration/lib.sh"
 
 HSYNCD=$BIN/hsyncd
@@ -85,6 +86,7 @@ tsig-key-file "$W/agent.key"
 state-dir "$W/state"
 log-level info
 refresh-min 1s
+events stdout
 subscriber 127.0.0.1 port $SP key agent
 catalog cat.example {
 	source 127.0.0.1 port $KP key xfr
@@ -115,7 +117,9 @@ $KC zone-commit cat.example >/dev/null
 wait_for 10 grep -q "NOTIFY b.example. qtype=2 tsig=ok" "$W/sub.log" || fail "new member b.example not notified"
 grep -q "cat.example.: member b.example. added (unique-id m2)" "$LOG" || fail "new member not logged"
 d +short b.example NS | grep -q "^ns1.b.example.$" || fail "b.example not answered"
-ok "member added to the catalog: followed, answered, notified"
+grep -q '^{"zone":"b.example.","type":"NS","ttl":10,"added":\["ns1.b.example."\],"removed":\[\]}$' "$LOG" \
+	|| fail "no event line on stdout for b.example"
+ok "member added to the catalog: followed, answered, notified, event line on stdout"
 
 [ -s "$W/state/a.example.apex" ] || fail "no saved state for a.example"
 $KC zone-begin cat.example >/dev/null
