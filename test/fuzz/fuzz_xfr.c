@@ -5,8 +5,10 @@
  * Input: one mode byte, then messages each framed as on TCP (2-byte length,
  * RFC 1035 4.2.2). Mode bit 0: IXFR (else AXFR); bit 1: the client holds a
  * current zone (example.com., serial 10, below); bit 2: TSIG expected (key
- * below; the fuzzer will rarely sign right, but reaches the check). The
- * query's ID is fixed at 0x1234 so the fuzzer can answer it.
+ * below; the fuzzer will rarely sign right, but reaches the check); bit 3:
+ * the first message also goes to hs_xfr_check_answer() (as the answer to a
+ * SOA query) and hs_xfr_notify_parse(). The queries' ID is fixed at 0x1234
+ * so the fuzzer can answer them.
  *
  * Checks: the current zone never changes; a completed transfer gives a
  * zone whose SOA serial is the one reported, which survives an AXFR of its
@@ -37,6 +39,7 @@ static hs_zone_t *cur;
 static hs_zone_t *cur_copy;
 static hs_tsig_keys_t keys;
 static knot_pkt_t *queries[8];
+static knot_pkt_t *soa_query;
 static hs_tsig_ctx_t ctxs[8];
 
 static int add_cb(const knot_rrset_t *rr, void *ctx)
@@ -72,6 +75,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		}
 		knot_wire_set_id(queries[mode]->wire, 0x1234);
 	}
+	soa_query = knot_pkt_new(NULL, 512, NULL);
+	if (soa_query == NULL ||
+	    hs_xfr_query(soa_query, origin, KNOT_RRTYPE_SOA, NULL, NULL, NULL) != HS_EOK) {
+		abort();
+	}
+	knot_wire_set_id(soa_query->wire, 0x1234);
 	return 0;
 }
 
@@ -136,14 +145,46 @@ static void round_trip(hs_zone_t *z, uint32_t serial)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The first message also as the answer to a SOA query and as a NOTIFY. */
+static void other_parsers(const uint8_t *msg, size_t len)
+{
+	uint16_t rcode;
+	uint32_t serial;
+	hs_tsig_ctx_t ctx = ctxs[4];
+	(void)hs_xfr_check_answer(msg, len, soa_query, NULL, &rcode, &serial);
+	(void)hs_xfr_check_answer(msg, len, soa_query, &ctx, &rcode, &serial);
+	if (len > KNOT_WIRE_MAX_PKTSIZE) {
+		return;
+	}
+	uint8_t *copy = malloc(len > 0 ? len : 1);
+	memcpy(copy, msg, len);
+	knot_pkt_t *p = knot_pkt_new(copy, (uint16_t)len, NULL);
+	if (p != NULL && knot_pkt_parse(p, 0) == KNOT_EOK) {
+		const knot_dname_t *zone;
+		uint16_t qtype;
+		bool has;
+		if (hs_xfr_notify_parse(p, &zone, &qtype, &has, &serial) == HS_EOK &&
+		    knot_dname_size(zone) > KNOT_DNAME_MAXLEN) {
+			abort();
+		}
+	}
+	knot_pkt_free(p);
+	free(copy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1) {
 		return 0;
 	}
 	int mode = data[0] & 7;
+	bool others = data[0] & 8;
 	data++;
 	size--;
+	if (others && size >= 2) {
+		size_t len = ((size_t)data[0] << 8) | data[1];
+		other_parsers(data + 2, len < size - 2 ? len : size - 2);
+	}
 	hs_xfr_in_t *in = NULL;
 	if (hs_xfr_in_new(queries[mode], (mode & 2) ? cur : NULL,
 	                  (mode & 4) ? &ctxs[mode] : NULL, &in) != HS_EOK) {
