@@ -16,7 +16,10 @@
  *                 Otherwise: the AXFR form inside the IXFR answer (RFC 1995 4).
  *                 Over UDP: our SOA alone (the client retries over TCP).
  * Every message is TSIG-signed when the query was (RFC 8945 5.3.1: each
- * message chains on the previous MAC).
+ * message chains on the previous MAC). Names are compressed by libknot,
+ * which matches suffixes case-insensitively: a name in RDATA may go out
+ * with the case of an earlier name (as in knotd's own answers); the data
+ * are the same DNS names, but not always the same bytes.
  *
  * Following (hs_xfr_in_*): a consumer fed one response message at a time.
  * It tells AXFR, IXFR, IXFR answered in AXFR form, and "up to date" apart,
