@@ -24,6 +24,7 @@ struct daemon;
 struct snap {
 	int refs;
 	uint64_t version;
+	bool owned;              /* zone and deltas are copies (else borrowed) */
 	hs_zone_t *zone;
 	hs_diff_t **deltas;
 	size_t n;
@@ -88,18 +89,26 @@ static void peer_str(const struct sockaddr *sa, char *buf, size_t len)
 	}
 }
 
-/* ---- snapshots for transfers out ----------------------------------------- */
+/* ---- snapshots for transfers out -----------------------------------------
+ *
+ * A transfer out borrows the live combined zone and the journal's
+ * differences (no copy). Before anything changes them (owner transfer in,
+ * UPDATE), snap_detach() gives the transfers still running a copy of what
+ * they borrowed, so a copy is made only when a change meets a transfer.
+ */
 
 static void snap_unref(struct snap *s)
 {
 	if (s == NULL || --s->refs > 0) {
 		return;
 	}
-	for (size_t i = 0; i < s->n; i++) {
-		hs_diff_free(s->deltas[i]);
+	if (s->owned) {
+		for (size_t i = 0; i < s->n; i++) {
+			hs_diff_free(s->deltas[i]);
+		}
+		hs_zone_free(s->zone);
 	}
 	free(s->deltas);
-	hs_zone_free(s->zone);
 	free(s);
 }
 
@@ -136,21 +145,57 @@ static struct snap *snap_get(struct zl *l)
 	}
 	s->refs = 1;
 	s->version = z->version;
-	int ret = hs_zone_copy(cbd_zone_combined(z), &s->zone);
-	for (size_t i = 0; ret == HS_EOK && i < n; i++) {
-		ret = diff_copy(hs_journal_entry(z->j, i)->diff, &s->deltas[i]);
-		if (ret == HS_EOK) {
-			s->n++;
-		}
+	s->zone = cbd_zone_combined(z);
+	for (size_t i = 0; i < n; i++) {
+		s->deltas[i] = hs_journal_entry(z->j, i)->diff;
 	}
-	if (ret != HS_EOK) {
-		snap_unref(s);
-		return NULL;
-	}
+	s->n = n;
 	snap_unref(l->snap);
 	l->snap = s;
 	s->refs++;  /* one for l->snap, one for the caller */
 	return s;
+}
+
+static int xs_start(struct daemon *d);
+
+/* The live zone and journal are about to change. */
+static void snap_detach(struct zl *l)
+{
+	struct snap *s = l->snap;
+	if (s == NULL) {
+		return;
+	}
+	l->snap = NULL;
+	if (s->refs > 1 && !s->owned) {
+		hs_zone_t *zc = NULL;
+		hs_diff_t **dc = calloc(s->n ? s->n : 1, sizeof(*dc));
+		int ret = dc != NULL ? hs_zone_copy(s->zone, &zc) : HS_ENOMEM;
+		size_t i = 0;
+		for (; ret == HS_EOK && i < s->n; i++) {
+			ret = diff_copy(s->deltas[i], &dc[i]);
+		}
+		if (ret == HS_EOK) {
+			free(s->deltas);
+			s->deltas = dc;
+			s->zone = zc;
+			s->owned = true;
+		} else {
+			while (i > 0) {
+				hs_diff_free(dc[--i]);
+			}
+			free(dc);
+			hs_zone_free(zc);
+			/* Cannot keep what they read: stop every transfer out. */
+			hs_log_code(HS_LOG_ERROR, ret, l->z->text, NULL,
+			            "no copy for the transfers out in progress; stopping them");
+			snap_unref(s);
+			hs_xfr_server_free(l->d->xs);
+			l->d->xs = NULL;
+			xs_start(l->d);
+			return;
+		}
+	}
+	snap_unref(s);
 }
 
 static bool xfr_acl(const struct sockaddr *peer, const knot_dname_t *zone,
@@ -373,6 +418,7 @@ static void fetch_cb(struct hs_xfr_fetch_result *res, void *arg)
 		       "%s in: owner serial %u, %zu records, %zu messages, %zu bytes",
 		       res->fell_back ? "AXFR (IXFR fell back)" : "AXFR", res->serial, rrs,
 		       res->messages, res->bytes);
+		snap_detach(l);
 		changed = cbd_zone_owner_full(l->z, &res->zone, p);
 		if (changed < 0) {
 			fetch_failed(l, p, changed, "owner zone not usable");
@@ -387,6 +433,7 @@ static void fetch_cb(struct hs_xfr_fetch_result *res, void *arg)
 		       "IXFR in: owner serial %u -> %u, %zu differences, %zu records, %zu messages, %zu bytes",
 		       hs_combiner_owner_serial(l->z->comb), res->serial, res->ndeltas, rrs,
 		       res->messages, res->bytes);
+		snap_detach(l);
 		changed = cbd_zone_owner_deltas(l->z, res->deltas, res->ndeltas, p);
 		if (changed < 0) {
 			hs_log_code(HS_LOG_WARNING, changed, l->z->text, p,
@@ -607,6 +654,13 @@ static void on_msg(hs_net_req_t *req, const uint8_t *msg, size_t len, void *arg)
 	cbd_view_t v = { d->cfg, d->zones, d->nzones };
 	cbd_zone_t *z = NULL;
 	int action = CBD_ACT_NONE;
+	if (len >= KNOT_WIRE_HEADER_SIZE && knot_wire_get_opcode(msg) == KNOT_OPCODE_UPDATE) {
+		for (size_t i = 0; i < d->nzones; i++) {
+			if (d->zones[i] != NULL) {
+				snap_detach(zl_of(d->zones[i]));
+			}
+		}
+	}
 	char line[1400];
 	int ret = cbd_handle(&v, hs_net_req_peer(req), msg, len, d->resp, &z, &action, line,
 	                     sizeof(line));
