@@ -737,8 +737,6 @@ static void on_reload(int signum, void *arg)
 		xs_start(d);
 		return;
 	}
-	const char *keep_dir = d->cfg->state_dir;
-	(void)keep_dir;
 	for (size_t i = 0; i < d->nzones; i++) {
 		cbd_zone_t *z = d->zones[i];
 		zl_stop(zl_of(z));
@@ -764,10 +762,7 @@ static void on_reload(int signum, void *arg)
 			hs_log(HS_LOG_NOTICE, zones[i]->text, NULL, "added by reload");
 		}
 	}
-	/* the zones still point into the old state dir string: keep it */
-	if (!same_listen || strcmp(cfg->state_dir, old->state_dir) != 0) {
-		/* zone paths were made from the old state-dir and stay valid */
-	}
+	/* Zones kept have their state paths (copied) in the old state-dir. */
 	cbd_cfg_free(old);
 	hs_daemon_log_level(d->cfg->conf, d->verbosity);
 	ret = xs_start(d);

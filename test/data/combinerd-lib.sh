@@ -28,7 +28,7 @@ owner_zone() {
 	cat <<EOF
 \$ORIGIN example.
 \$TTL 3600
-@	SOA	ns1.example. hostmaster.example. $1 2 1 600 300
+@	SOA	ns1.example. hostmaster.example. $1 2 1 ${EXPIRE:-600} 300
 @	NS	ns1.example.
 @	NS	ns2.example.
 @	TYPE65282 \# 24 010101086964656E746974790970726F7669646572016200
