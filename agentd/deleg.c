@@ -323,7 +323,7 @@ static int delta_glue_ns(hs_diff_t *diff, hs_zone_t *now, hs_chgs_t *chgs)
 	if (ret == HS_EOK) {
 		ret = names_of(diff->added, &l);
 	}
-	if (ret == HS_EOK) {
+	if (ret == HS_EOK && l.n > 1) {
 		qsort(l.v, l.n, sizeof(*l.v), canon_cmp);
 	}
 	const knot_dname_t *origin = hs_zone_origin(now);
@@ -359,7 +359,7 @@ static int replace_dels(hs_zone_t *old, hs_zone_t *now, hs_chgs_t *chgs)
 	if (ret == HS_EOK) {
 		ret = names_of(now, &l);
 	}
-	if (ret == HS_EOK) {
+	if (ret == HS_EOK && l.n > 1) {
 		qsort(l.v, l.n, sizeof(*l.v), canon_cmp);
 	}
 	for (size_t i = 0; ret == HS_EOK && i < l.n; i++) {
