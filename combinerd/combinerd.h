@@ -3,8 +3,9 @@
  * configuration (config.c), one zone's state on disk and in memory
  * (zone.c), and the answers to DNS messages that are not transfers
  * (proto.c: UPDATE from the agent, NOTIFY from a primary, SOA and apex
- * queries). main.c only moves bytes and runs timers; everything that
- * decides is here, so it can be tested without sockets.
+ * queries). main.c (inbound, signals) and outbound.c (transfers and
+ * NOTIFY out) only move bytes and run timers; everything that decides is
+ * in the first three, so it can be tested without sockets.
  *
  * Configuration (hsync.conf(5), section combinerd):
  *
@@ -34,12 +35,15 @@
 #include <sys/socket.h>
 
 #include <libknot/libknot.h>
+#include <uv.h>
 
 #include "combinerd/combine.h"
 #include "combinerd/contrib.h"
 #include "combinerd/journal.h"
 #include "common/conf.h"
+#include "common/daemon.h"
 #include "common/net.h"
+#include "common/xfrnet.h"
 #include "common/zone.h"
 #include "libhsync/tsig.h"
 
@@ -189,5 +193,86 @@ cbd_zone_t *cbd_view_zone(const cbd_view_t *v, const knot_dname_t *name);
  */
 int cbd_handle(const cbd_view_t *v, const struct sockaddr *peer, const uint8_t *msg, size_t len,
                knot_pkt_t *resp, cbd_zone_t **zone, int *action, char *log, size_t loglen);
+
+/* ---- event loop (main.c, outbound.c) ------------------------------------------
+ * State that only the loop uses; not for unit tests. */
+
+struct cbd_daemon;
+
+/* A version of the combined zone for the transfers out that use it:
+ * borrowed from the live zone and journal until a change comes while a
+ * transfer still runs; then cbd_snap_detach() makes it a copy. */
+struct cbd_snap {
+	int refs;
+	uint64_t version;
+	bool owned;              /* zone and deltas are copies (else borrowed) */
+	hs_zone_t *zone;
+	hs_diff_t **deltas;
+	size_t n;
+};
+
+/* One NOTIFY to a downstream, with retries. */
+struct cbd_notify {
+	struct cbd_zl *zl;
+	size_t idx;
+	hs_xfr_notify_t *h;
+	uint32_t serial;
+};
+
+/* The loop's state of one zone. */
+struct cbd_zl {
+	struct cbd_daemon *d;
+	cbd_zone_t *z;
+	uv_timer_t timer;
+	hs_xfr_fetch_t *fetch;
+	hs_zone_t *cur;          /* owner zone handed to the running fetch */
+	hs_net_query_t *soaq;    /* SOA check in progress */
+	knot_pkt_t *soapkt;      /* its query */
+	hs_tsig_ctx_t soactx;
+	bool renotify;           /* NOTIFYs were cut by a reload: send again */
+	size_t primary;          /* which primary to ask next */
+	bool again;              /* a NOTIFY came while fetching */
+	bool axfr;               /* next fetch: AXFR only */
+	bool have_soa;
+	uint32_t refresh, retry, expire;
+	uint64_t last_ok;        /* uv_now of the last good refresh (0: none) */
+	struct cbd_snap *snap;
+	struct cbd_notify **notifies;  /* one slot per downstream */
+	size_t nnotifies;
+};
+
+/* The daemon. */
+struct cbd_daemon {
+	uv_loop_t *loop;
+	const char *conf_path;
+	int verbosity;
+	cbd_cfg_t *cfg;
+	cbd_zone_t **zones;
+	size_t nzones;
+	hs_net_server_t *srv;
+	hs_xfr_server_t *xs;
+	hs_signals_t *sig;
+	knot_pkt_t *resp;
+	bool stopping;
+};
+
+static inline struct cbd_zl *cbd_zl_of(cbd_zone_t *z)
+{
+	return z->loop;
+}
+
+/* "ADDR@PORT" of sa into buf ("?" if it cannot be written). */
+void cbd_peer_str(const struct sockaddr *sa, char *buf, size_t len);
+
+/* Start serving AXFR/IXFR for d's zones with d's keys (d->xs). */
+int cbd_out_start(struct cbd_daemon *d);
+/* The zone and journal of l are about to change: transfers out in
+ * progress get their own copy of what they read. */
+void cbd_snap_detach(struct cbd_zl *l);
+void cbd_snap_unref(struct cbd_snap *s);
+/* NOTIFY the zone's serial to every downstream (a NOTIFY still being
+ * retried for an older serial is replaced), or stop them all. */
+void cbd_notify_downstreams(struct cbd_zl *l);
+void cbd_notify_cancel_all(struct cbd_zl *l);
 
 #endif /* HS_COMBINERD_COMBINERD_H */

@@ -1,7 +1,8 @@
 /*
- * combinerd/main.c -- the event loop of combinerd: sockets, timers,
- * transfers in and out, NOTIFY out, signals. What to answer and what to
- * change is decided in proto.c and zone.c (combinerd.h).
+ * combinerd/main.c -- the event loop of combinerd: sockets, the owner's
+ * zone followed (SOA check, IXFR/AXFR, timers, expire), zones started and
+ * stopped, signals. Transfers and NOTIFY out are in outbound.c; what to
+ * answer and what to change is decided in proto.c and zone.c (combinerd.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,331 +18,9 @@
 #include "common/xfrnet.h"
 #include "libhsync/error.h"
 
-struct daemon;
-
-/* A version of the combined zone kept for transfers out while the live
- * zone may change: copied on the first transfer after a change. */
-struct snap {
-	int refs;
-	uint64_t version;
-	bool owned;              /* zone and deltas are copies (else borrowed) */
-	hs_zone_t *zone;
-	hs_diff_t **deltas;
-	size_t n;
-};
-
-struct notify {
-	struct zl *zl;
-	size_t idx;
-	hs_xfr_notify_t *h;
-	uint32_t serial;
-};
-
-/* The loop's state of one zone. */
-struct zl {
-	struct daemon *d;
-	cbd_zone_t *z;
-	uv_timer_t timer;
-	hs_xfr_fetch_t *fetch;
-	hs_zone_t *cur;          /* owner zone handed to the running fetch */
-	hs_net_query_t *soaq;    /* SOA check in progress */
-	knot_pkt_t *soapkt;      /* its query */
-	hs_tsig_ctx_t soactx;
-	bool renotify;           /* NOTIFYs were cut by a reload: send again */
-	size_t primary;          /* which primary to ask next */
-	bool again;              /* a NOTIFY came while fetching */
-	bool axfr;               /* next fetch: AXFR only */
-	bool have_soa;
-	uint32_t refresh, retry, expire;
-	uint64_t last_ok;        /* uv_now of the last good refresh (0: none) */
-	struct snap *snap;
-	struct notify **notifies;  /* one slot per downstream */
-	size_t nnotifies;
-};
-
-struct daemon {
-	uv_loop_t *loop;
-	const char *conf_path;
-	int verbosity;
-	cbd_cfg_t *cfg;
-	cbd_zone_t **zones;
-	size_t nzones;
-	hs_net_server_t *srv;
-	hs_xfr_server_t *xs;
-	hs_signals_t *sig;
-	knot_pkt_t *resp;
-	bool stopping;
-};
-
-static void start_refresh(struct zl *l);
+static void start_refresh(struct cbd_zl *l);
 static void fetch_cb(struct hs_xfr_fetch_result *res, void *arg);
-static void refresh_ok(struct zl *l);
-
-static struct zl *zl_of(cbd_zone_t *z)
-{
-	return z->loop;
-}
-
-static void peer_str(const struct sockaddr *sa, char *buf, size_t len)
-{
-	if (hs_addr_format(sa, buf, len) != HS_EOK) {
-		snprintf(buf, len, "?");
-	}
-}
-
-/* ---- snapshots for transfers out -----------------------------------------
- *
- * A transfer out borrows the live combined zone and the journal's
- * differences (no copy). Before anything changes them (owner transfer in,
- * UPDATE), snap_detach() gives the transfers still running a copy of what
- * they borrowed, so a copy is made only when a change meets a transfer.
- */
-
-static void snap_unref(struct snap *s)
-{
-	if (s == NULL || --s->refs > 0) {
-		return;
-	}
-	if (s->owned) {
-		for (size_t i = 0; i < s->n; i++) {
-			hs_diff_free(s->deltas[i]);
-		}
-		hs_zone_free(s->zone);
-	}
-	free(s->deltas);
-	free(s);
-}
-
-static int diff_copy(const hs_diff_t *src, hs_diff_t **out)
-{
-	hs_diff_t *d = calloc(1, sizeof(*d));
-	if (d == NULL) {
-		return HS_ENOMEM;
-	}
-	int ret = hs_zone_copy(src->removed, &d->removed);
-	if (ret == HS_EOK) {
-		ret = hs_zone_copy(src->added, &d->added);
-	}
-	if (ret != HS_EOK) {
-		hs_diff_free(d);
-		return ret;
-	}
-	*out = d;
-	return HS_EOK;
-}
-
-static struct snap *snap_get(struct zl *l)
-{
-	cbd_zone_t *z = l->z;
-	if (l->snap != NULL && l->snap->version == z->version) {
-		l->snap->refs++;
-		return l->snap;
-	}
-	struct snap *s = calloc(1, sizeof(*s));
-	size_t n = hs_journal_count(z->j);
-	if (s == NULL || (s->deltas = calloc(n ? n : 1, sizeof(*s->deltas))) == NULL) {
-		free(s);
-		return NULL;
-	}
-	s->refs = 1;
-	s->version = z->version;
-	s->zone = cbd_zone_combined(z);
-	for (size_t i = 0; i < n; i++) {
-		s->deltas[i] = hs_journal_entry(z->j, i)->diff;
-	}
-	s->n = n;
-	snap_unref(l->snap);
-	l->snap = s;
-	s->refs++;  /* one for l->snap, one for the caller */
-	return s;
-}
-
-static int xs_start(struct daemon *d);
-
-/* The live zone and journal are about to change. */
-static void snap_detach(struct zl *l)
-{
-	struct snap *s = l->snap;
-	if (s == NULL) {
-		return;
-	}
-	l->snap = NULL;
-	if (s->refs > 1 && !s->owned) {
-		hs_zone_t *zc = NULL;
-		hs_diff_t **dc = calloc(s->n ? s->n : 1, sizeof(*dc));
-		int ret = dc != NULL ? hs_zone_copy(s->zone, &zc) : HS_ENOMEM;
-		size_t i = 0;
-		for (; ret == HS_EOK && i < s->n; i++) {
-			ret = diff_copy(s->deltas[i], &dc[i]);
-		}
-		if (ret == HS_EOK) {
-			free(s->deltas);
-			s->deltas = dc;
-			s->zone = zc;
-			s->owned = true;
-		} else {
-			while (i > 0) {
-				hs_diff_free(dc[--i]);
-			}
-			free(dc);
-			hs_zone_free(zc);
-			/* Cannot keep what they read: stop every transfer out. */
-			hs_log_code(HS_LOG_ERROR, ret, l->z->text, NULL,
-			            "no copy for the transfers out in progress; stopping them");
-			snap_unref(s);
-			hs_xfr_server_free(l->d->xs);
-			l->d->xs = NULL;
-			xs_start(l->d);
-			return;
-		}
-	}
-	snap_unref(s);
-}
-
-static bool xfr_acl(const struct sockaddr *peer, const knot_dname_t *zone,
-                    const knot_tsig_key_t *key, void *arg)
-{
-	struct daemon *d = arg;
-	return cbd_acl_xfr(cbd_cfg_zone(d->cfg, zone), peer, key);
-}
-
-static int xfr_get(const knot_dname_t *zone, hs_zone_t **zp, hs_diff_t *const **deltas,
-                   size_t *nd, void **handle, void *arg)
-{
-	struct daemon *d = arg;
-	cbd_view_t v = { d->cfg, d->zones, d->nzones };
-	cbd_zone_t *z = cbd_view_zone(&v, zone);
-	if (z == NULL || cbd_zone_combined(z) == NULL || z->expired) {
-		return HS_ENOTFOUND;
-	}
-	struct snap *s = snap_get(zl_of(z));
-	if (s == NULL) {
-		return HS_ENOMEM;
-	}
-	*zp = s->zone;
-	*deltas = s->deltas;
-	*nd = s->n;
-	*handle = s;
-	return HS_EOK;
-}
-
-static void xfr_release(void *handle, void *arg)
-{
-	snap_unref(handle);
-}
-
-static void xfr_served(const struct sockaddr *peer, const knot_dname_t *zone, hs_xfr_kind_t kind,
-                       size_t messages, size_t rrs, int err, void *arg)
-{
-	char p[HS_ADDR_STRLEN], zn[KNOT_DNAME_TXT_MAXLEN + 1];
-	peer_str(peer, p, sizeof(p));
-	knot_dname_to_str(zn, zone, sizeof(zn));
-	const char *k = kind == HS_XFR_AXFR ? "AXFR" : kind == HS_XFR_IXFR ? "IXFR"
-	              : kind == HS_XFR_UPTODATE ? "IXFR (up to date)" : "transfer";
-	if (err == HS_EOK) {
-		hs_log(HS_LOG_NOTICE, zn, p, "%s out: %zu messages, %zu records", k, messages, rrs);
-	} else if (err == HS_EXFR_RCODE) {
-		hs_log(HS_LOG_WARNING, zn, p, "transfer out refused");
-	} else {
-		hs_log_code(HS_LOG_WARNING, err, zn, p, "%s out failed after %zu messages", k,
-		            messages);
-	}
-}
-
-static int xs_start(struct daemon *d)
-{
-	struct hs_xfr_server_cfg c = {
-		.keys = &d->cfg->keys, .acl = xfr_acl, .get = xfr_get, .release = xfr_release,
-		.served = xfr_served, .arg = d,
-	};
-	return hs_xfr_server_new(d->loop, &c, &d->xs);
-}
-
-/* ---- NOTIFY out ------------------------------------------------------------ */
-
-static void notify_cb(int err, uint16_t rcode, unsigned tries, void *arg)
-{
-	struct notify *n = arg;
-	struct zl *l = n->zl;
-	const cbd_down_t *dn = &l->z->cfg->downs[n->idx];
-	char p[HS_ADDR_STRLEN];
-	peer_str((const struct sockaddr *)&dn->addr, p, sizeof(p));
-	if (err == HS_EOK) {
-		hs_log(HS_LOG_INFO, l->z->text, p, "NOTIFY serial %u acknowledged (%u tries)",
-		       n->serial, tries);
-	} else if (err == HS_EXFR_RCODE) {
-		const knot_lookup_t *rc = knot_lookup_by_id(knot_rcode_names, rcode);
-		hs_log(HS_LOG_WARNING, l->z->text, p, "NOTIFY serial %u answered %s", n->serial,
-		       rc != NULL ? rc->name : "?");
-	} else {
-		hs_log_code(HS_LOG_WARNING, err, l->z->text, p, "NOTIFY serial %u failed after %u tries",
-		            n->serial, tries);
-	}
-	l->notifies[n->idx] = NULL;
-	free(n);
-}
-
-static void notify_cancel_all(struct zl *l)
-{
-	for (size_t i = 0; i < l->nnotifies; i++) {
-		if (l->notifies[i] != NULL) {
-			hs_xfr_notify_cancel(l->notifies[i]->h);
-			free(l->notifies[i]);
-			l->notifies[i] = NULL;
-		}
-	}
-	free(l->notifies);
-	l->notifies = NULL;
-	l->nnotifies = 0;
-}
-
-static void notify_downstreams(struct zl *l)
-{
-	const cbd_zone_cfg_t *zc = l->z->cfg;
-	if (l->nnotifies != zc->ndowns) {
-		notify_cancel_all(l);
-		l->notifies = calloc(zc->ndowns ? zc->ndowns : 1, sizeof(*l->notifies));
-		if (l->notifies == NULL) {
-			return;
-		}
-		l->nnotifies = zc->ndowns;
-	}
-	knot_rrset_t soa;
-	hs_zone_t *cz = cbd_zone_combined(l->z);
-	if (cz == NULL || hs_zone_find(cz, l->z->apex, KNOT_RRTYPE_SOA, &soa) != HS_EOK) {
-		return;
-	}
-	for (size_t i = 0; i < zc->ndowns; i++) {
-		const cbd_down_t *dn = &zc->downs[i];
-		if (!dn->notify) {
-			continue;
-		}
-		if (l->notifies[i] != NULL) {  /* a newer serial replaces the old NOTIFY */
-			hs_xfr_notify_cancel(l->notifies[i]->h);
-			free(l->notifies[i]);
-			l->notifies[i] = NULL;
-		}
-		struct notify *n = calloc(1, sizeof(*n));
-		if (n == NULL) {
-			continue;
-		}
-		n->zl = l;
-		n->idx = i;
-		n->serial = knot_soa_serial(soa.rrs.rdata);
-		struct hs_xfr_notify_opts o = { .key = dn->key, .soa = &soa, .timeout_ms = 1000,
-		                                 .retries = 5 };
-		int ret = hs_xfr_notify_send(l->d->loop, (const struct sockaddr *)&dn->addr,
-		                             l->z->apex, &o, notify_cb, n, &n->h);
-		if (ret != HS_EOK) {
-			char p[HS_ADDR_STRLEN];
-			peer_str((const struct sockaddr *)&dn->addr, p, sizeof(p));
-			hs_log_code(HS_LOG_WARNING, ret, l->z->text, p, "cannot send NOTIFY");
-			free(n);
-			continue;
-		}
-		l->notifies[i] = n;
-	}
-}
+static void refresh_ok(struct cbd_zl *l);
 
 /* ---- inbound: refresh, retry, expire ---------------------------------------- */
 
@@ -350,7 +29,7 @@ static void timer_cb(uv_timer_t *t)
 	start_refresh(t->data);
 }
 
-static void schedule(struct zl *l, uint32_t secs)
+static void schedule(struct cbd_zl *l, uint32_t secs)
 {
 	unsigned min = l->d->cfg->refresh_min;
 	if (secs < min) {
@@ -359,7 +38,7 @@ static void schedule(struct zl *l, uint32_t secs)
 	uv_timer_start(&l->timer, timer_cb, (uint64_t)secs * 1000, 0);
 }
 
-static void read_soa(struct zl *l)
+static void read_soa(struct cbd_zl *l)
 {
 	knot_rrset_t soa;
 	hs_zone_t *cz = cbd_zone_combined(l->z);
@@ -371,7 +50,7 @@ static void read_soa(struct zl *l)
 	}
 }
 
-static void fetch_failed(struct zl *l, const char *p, int err, const char *what)
+static void fetch_failed(struct cbd_zl *l, const char *p, int err, const char *what)
 {
 	hs_log_code(HS_LOG_WARNING, err, l->z->text, p, "%s; the last good zone stays, retry in %us",
 	            what, l->have_soa && l->retry > l->d->cfg->refresh_min ? l->retry
@@ -389,13 +68,13 @@ static void fetch_failed(struct zl *l, const char *p, int err, const char *what)
 
 static void fetch_cb(struct hs_xfr_fetch_result *res, void *arg)
 {
-	struct zl *l = arg;
+	struct cbd_zl *l = arg;
 	l->fetch = NULL;
 	hs_zone_free(l->cur);
 	l->cur = NULL;
 	const cbd_primary_t *pr = &l->z->cfg->primaries[l->primary % l->z->cfg->nprimaries];
 	char p[HS_ADDR_STRLEN];
-	peer_str((const struct sockaddr *)&pr->addr, p, sizeof(p));
+	cbd_peer_str((const struct sockaddr *)&pr->addr, p, sizeof(p));
 	uint32_t before = cbd_zone_serial(l->z);
 	int changed = 0;
 	if (res->err != HS_EOK) {
@@ -418,7 +97,7 @@ static void fetch_cb(struct hs_xfr_fetch_result *res, void *arg)
 		       "%s in: owner serial %u, %zu records, %zu messages, %zu bytes",
 		       res->fell_back ? "AXFR (IXFR fell back)" : "AXFR", res->serial, rrs,
 		       res->messages, res->bytes);
-		snap_detach(l);
+		cbd_snap_detach(l);
 		changed = cbd_zone_owner_full(l->z, &res->zone, p);
 		if (changed < 0) {
 			fetch_failed(l, p, changed, "owner zone not usable");
@@ -433,7 +112,7 @@ static void fetch_cb(struct hs_xfr_fetch_result *res, void *arg)
 		       "IXFR in: owner serial %u -> %u, %zu differences, %zu records, %zu messages, %zu bytes",
 		       hs_combiner_owner_serial(l->z->comb), res->serial, res->ndeltas, rrs,
 		       res->messages, res->bytes);
-		snap_detach(l);
+		cbd_snap_detach(l);
 		changed = cbd_zone_owner_deltas(l->z, res->deltas, res->ndeltas, p);
 		if (changed < 0) {
 			hs_log_code(HS_LOG_WARNING, changed, l->z->text, p,
@@ -446,7 +125,7 @@ static void fetch_cb(struct hs_xfr_fetch_result *res, void *arg)
 	l->axfr = l->axfr && l->again;
 	refresh_ok(l);
 	if (changed > 0 && cbd_zone_serial(l->z) != before) {
-		notify_downstreams(l);
+		cbd_notify_downstreams(l);
 	}
 done:
 	if (l->again && !l->d->stopping) {
@@ -458,7 +137,7 @@ done:
 /* The transfer itself, once the SOA check found the primary newer (or
  * there is nothing to compare with): IXFR from a copy of the owner zone,
  * or AXFR. */
-static void start_fetch(struct zl *l)
+static void start_fetch(struct cbd_zl *l)
 {
 	const cbd_zone_cfg_t *zc = l->z->cfg;
 	const cbd_primary_t *pr = &zc->primaries[l->primary % zc->nprimaries];
@@ -479,12 +158,12 @@ static void start_fetch(struct zl *l)
 		l->cur = NULL;
 		l->fetch = NULL;
 		char p[HS_ADDR_STRLEN];
-		peer_str((const struct sockaddr *)&pr->addr, p, sizeof(p));
+		cbd_peer_str((const struct sockaddr *)&pr->addr, p, sizeof(p));
 		fetch_failed(l, p, ret, "cannot start transfer in");
 	}
 }
 
-static void refresh_ok(struct zl *l)
+static void refresh_ok(struct cbd_zl *l)
 {
 	l->last_ok = uv_now(l->d->loop);
 	if (l->z->expired) {
@@ -499,11 +178,11 @@ static void refresh_ok(struct zl *l)
  * owner zone, which is made only when a transfer follows. */
 static void soa_cb(int err, const uint8_t *msg, size_t len, void *arg)
 {
-	struct zl *l = arg;
+	struct cbd_zl *l = arg;
 	l->soaq = NULL;
 	const cbd_primary_t *pr = &l->z->cfg->primaries[l->primary % l->z->cfg->nprimaries];
 	char p[HS_ADDR_STRLEN];
-	peer_str((const struct sockaddr *)&pr->addr, p, sizeof(p));
+	cbd_peer_str((const struct sockaddr *)&pr->addr, p, sizeof(p));
 	uint16_t rcode = 0;
 	uint32_t serial = 0, ours = hs_combiner_owner_serial(l->z->comb);
 	if (err == 0) {
@@ -533,7 +212,7 @@ static void soa_cb(int err, const uint8_t *msg, size_t len, void *arg)
 	}
 }
 
-static void start_refresh(struct zl *l)
+static void start_refresh(struct cbd_zl *l)
 {
 	if (l->d->stopping) {
 		return;
@@ -561,7 +240,7 @@ static void start_refresh(struct zl *l)
 	if (ret != HS_EOK) {
 		l->soaq = NULL;
 		char p[HS_ADDR_STRLEN];
-		peer_str((const struct sockaddr *)&pr->addr, p, sizeof(p));
+		cbd_peer_str((const struct sockaddr *)&pr->addr, p, sizeof(p));
 		fetch_failed(l, p, ret, "cannot send the SOA query");
 	}
 }
@@ -573,7 +252,7 @@ static void zl_closed(uv_handle_t *h)
 	free(h->data);
 }
 
-static void zl_stop(struct zl *l)
+static void zl_stop(struct cbd_zl *l)
 {
 	if (l->fetch != NULL) {
 		hs_xfr_fetch_cancel(l->fetch);
@@ -588,15 +267,15 @@ static void zl_stop(struct zl *l)
 	for (size_t i = 0; i < l->nnotifies; i++) {
 		l->renotify |= l->notifies[i] != NULL;
 	}
-	notify_cancel_all(l);
+	cbd_notify_cancel_all(l);
 	uv_timer_stop(&l->timer);
 }
 
 static void zone_close(cbd_zone_t *z)
 {
-	struct zl *l = zl_of(z);
+	struct cbd_zl *l = cbd_zl_of(z);
 	zl_stop(l);
-	snap_unref(l->snap);
+	cbd_snap_unref(l->snap);
 	l->snap = NULL;
 	knot_pkt_free(l->soapkt);
 	l->soapkt = NULL;
@@ -604,7 +283,7 @@ static void zone_close(cbd_zone_t *z)
 	cbd_zone_free(z);
 }
 
-static int zone_start(struct daemon *d, const cbd_zone_cfg_t *zc, cbd_zone_t **out)
+static int zone_start(struct cbd_daemon *d, const cbd_zone_cfg_t *zc, cbd_zone_t **out)
 {
 	char err[HS_CONF_ERRLEN];
 	cbd_zone_t *z = NULL;
@@ -613,7 +292,7 @@ static int zone_start(struct daemon *d, const cbd_zone_cfg_t *zc, cbd_zone_t **o
 		hs_log(HS_LOG_ERROR, zc->text, NULL, "%s", err);
 		return ret;
 	}
-	struct zl *l = calloc(1, sizeof(*l));
+	struct cbd_zl *l = calloc(1, sizeof(*l));
 	if (l == NULL) {
 		cbd_zone_free(z);
 		return HS_ENOMEM;
@@ -647,7 +326,7 @@ static bool is_xfr(const uint8_t *msg, size_t len)
 
 static void on_msg(hs_net_req_t *req, const uint8_t *msg, size_t len, void *arg)
 {
-	struct daemon *d = arg;
+	struct cbd_daemon *d = arg;
 	if (d->xs != NULL && is_xfr(msg, len) && hs_xfr_server_handle(d->xs, req, msg, len)) {
 		return;
 	}
@@ -657,7 +336,7 @@ static void on_msg(hs_net_req_t *req, const uint8_t *msg, size_t len, void *arg)
 	if (len >= KNOT_WIRE_HEADER_SIZE && knot_wire_get_opcode(msg) == KNOT_OPCODE_UPDATE) {
 		for (size_t i = 0; i < d->nzones; i++) {
 			if (d->zones[i] != NULL) {
-				snap_detach(zl_of(d->zones[i]));
+				cbd_snap_detach(cbd_zl_of(d->zones[i]));
 			}
 		}
 	}
@@ -666,7 +345,7 @@ static void on_msg(hs_net_req_t *req, const uint8_t *msg, size_t len, void *arg)
 	                     sizeof(line));
 	if (line[0] != '\0') {
 		char p[HS_ADDR_STRLEN];
-		peer_str(hs_net_req_peer(req), p, sizeof(p));
+		cbd_peer_str(hs_net_req_peer(req), p, sizeof(p));
 		int level = strstr(line, "refused") != NULL || strstr(line, "malformed") != NULL ||
 		            strstr(line, "failed") != NULL ? HS_LOG_WARNING
 		            : action == CBD_ACT_REFRESH ? HS_LOG_INFO : HS_LOG_NOTICE;
@@ -678,9 +357,9 @@ static void on_msg(hs_net_req_t *req, const uint8_t *msg, size_t len, void *arg)
 		hs_net_reply(req, d->resp->wire, d->resp->size);
 	}
 	if (z != NULL && action == CBD_ACT_REFRESH) {
-		start_refresh(zl_of(z));
+		start_refresh(cbd_zl_of(z));
 	} else if (z != NULL && action == CBD_ACT_CHANGED) {
-		notify_downstreams(zl_of(z));
+		cbd_notify_downstreams(cbd_zl_of(z));
 	}
 }
 
@@ -688,7 +367,7 @@ static void on_msg(hs_net_req_t *req, const uint8_t *msg, size_t len, void *arg)
 
 static void on_stop(int signum, void *arg)
 {
-	struct daemon *d = arg;
+	struct cbd_daemon *d = arg;
 	hs_log_notice("signal %d: stopping", signum);
 	d->stopping = true;
 	hs_net_server_close(d->srv);
@@ -707,7 +386,7 @@ static void on_stop(int signum, void *arg)
 
 static void on_reload(int signum, void *arg)
 {
-	struct daemon *d = arg;
+	struct cbd_daemon *d = arg;
 	char err[HS_CONF_ERRLEN];
 	cbd_cfg_t *cfg = NULL;
 	int ret = cbd_cfg_load(d->conf_path, NULL, &cfg, err, sizeof(err));
@@ -734,12 +413,12 @@ static void on_reload(int signum, void *arg)
 	if (zones == NULL) {
 		hs_log_error("reload: out of memory; keeping the running configuration");
 		cbd_cfg_free(cfg);
-		xs_start(d);
+		cbd_out_start(d);
 		return;
 	}
 	for (size_t i = 0; i < d->nzones; i++) {
 		cbd_zone_t *z = d->zones[i];
-		zl_stop(zl_of(z));
+		zl_stop(cbd_zl_of(z));
 		const cbd_zone_cfg_t *zc = cbd_cfg_zone(cfg, z->apex);
 		if (zc == NULL) {
 			hs_log(HS_LOG_NOTICE, z->text, NULL, "removed from the configuration");
@@ -765,16 +444,16 @@ static void on_reload(int signum, void *arg)
 	/* Zones kept have their state paths (copied) in the old state-dir. */
 	cbd_cfg_free(old);
 	hs_daemon_log_level(d->cfg->conf, d->verbosity);
-	ret = xs_start(d);
+	ret = cbd_out_start(d);
 	if (ret != HS_EOK) {
 		hs_log_error_code(ret, "reload: cannot serve transfers");
 	}
 	for (size_t i = 0; i < d->nzones; i++) {
 		if (d->zones[i] != NULL) {
-			struct zl *l = zl_of(d->zones[i]);
+			struct cbd_zl *l = cbd_zl_of(d->zones[i]);
 			if (l->renotify) {
 				l->renotify = false;
-				notify_downstreams(l);
+				cbd_notify_downstreams(l);
 			}
 			start_refresh(l);
 		}
@@ -804,7 +483,7 @@ int main(int argc, char *argv[])
 		usage();
 		return HS_EXIT_OK;
 	}
-	struct daemon d = { .conf_path = o.conf_file, .verbosity = o.verbosity };
+	struct cbd_daemon d = { .conf_path = o.conf_file, .verbosity = o.verbosity };
 	if (cbd_cfg_load(o.conf_file, NULL, &d.cfg, err, sizeof(err)) != HS_EOK) {
 		hs_log_error("%s", err);
 		return HS_EXIT_CONFIG;
@@ -837,7 +516,7 @@ int main(int argc, char *argv[])
 	for (size_t i = 0; i < d.cfg->nlisten; i++) {
 		struct sockaddr_storage bound;
 		char a[HS_ADDR_STRLEN];
-		peer_str((const struct sockaddr *)&d.cfg->listen[i], a, sizeof(a));
+		cbd_peer_str((const struct sockaddr *)&d.cfg->listen[i], a, sizeof(a));
 		ret = hs_net_server_listen(d.srv, (const struct sockaddr *)&d.cfg->listen[i],
 		                           HS_NET_UDP | HS_NET_TCP, &bound);
 		if (ret != 0) {
@@ -845,13 +524,13 @@ int main(int argc, char *argv[])
 		}
 		hs_log_info("listening on %s", a);
 	}
-	if ((ret = xs_start(&d)) != HS_EOK ||
+	if ((ret = cbd_out_start(&d)) != HS_EOK ||
 	    (ret = hs_signals_start(d.loop, on_stop, on_reload, &d, &d.sig)) != HS_EOK) {
 		hs_fatal(HS_EXIT_TEMP, ret, "start");
 	}
 	hs_log_notice("started, %zu zones", d.nzones);
 	for (size_t i = 0; i < d.nzones; i++) {
-		start_refresh(zl_of(d.zones[i]));
+		start_refresh(cbd_zl_of(d.zones[i]));
 	}
 	uv_run(d.loop, UV_RUN_DEFAULT);
 	knot_pkt_free(d.resp);
