@@ -534,6 +534,52 @@ const char *hs_deleg_next_name(hs_deleg_next_t next)
 	}
 }
 
+int hs_deleg_response_check(const uint8_t *req, size_t reqlen, const uint8_t *resp, size_t len,
+                            hs_key_t *const *keys, size_t nkeys, const hs_sig0_opts_t *opts,
+                            uint8_t *rcode, int32_t *ede)
+{
+	if (req == NULL || resp == NULL || rcode == NULL || (nkeys > 0 && keys == NULL)) {
+		return HS_EINVAL;
+	}
+	if (len < KNOT_WIRE_HEADER_SIZE) {
+		return HS_EMSG;
+	}
+	int ret = HS_ESIG0_SIGNER;
+	for (size_t i = 0; i < nkeys; i++) {
+		ret = hs_sig0_verify(resp, len, req, reqlen, keys[i], opts, NULL);
+		if (ret == HS_EOK || ret == HS_ESIG0_NONE || ret == HS_EMSG) {
+			break;
+		}
+	}
+	if (ret != HS_EOK) {
+		return ret;
+	}
+	*rcode = knot_wire_get_rcode(resp);
+	if (ede == NULL) {
+		return HS_EOK;
+	}
+	*ede = -1;
+	uint8_t *copy = malloc(len);
+	if (copy == NULL) {
+		return HS_ENOMEM;
+	}
+	memcpy(copy, resp, len);
+	knot_pkt_t *pkt = knot_pkt_new(copy, len, NULL);
+	if (pkt == NULL) {
+		free(copy);
+		return HS_ENOMEM;
+	}
+	if (knot_pkt_parse(pkt, 0) == KNOT_EOK && pkt->opt_rr != NULL) {
+		uint8_t *o = knot_edns_get_option(pkt->opt_rr, KNOT_EDNS_OPTION_EDE, NULL);
+		if (o != NULL && knot_edns_opt_get_length(o) >= 2) {
+			*ede = knot_wire_read_u16(knot_edns_opt_get_data(o));
+		}
+	}
+	knot_pkt_free(pkt);
+	free(copy);
+	return HS_EOK;
+}
+
 /* ---- backoff ------------------------------------------------------------------------ */
 
 void hs_backoff_init(hs_backoff_t *b, uint32_t min, uint32_t max)

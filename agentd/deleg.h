@@ -67,6 +67,7 @@
 
 #include "common/zone.h"
 #include "libhsync/key.h"
+#include "libhsync/sig0.h"
 
 #define HS_DELEG_BACKOFF_MIN 5
 #define HS_DELEG_EDNS_SIZE   1232
@@ -175,6 +176,19 @@ hs_deleg_next_t hs_deleg_keystate_action(uint8_t state);
 
 /* "update", "bootstrap", "wait", "manual", "retry", "operator". Static. */
 const char *hs_deleg_next_name(hs_deleg_next_t next);
+
+/*
+ * Check the parent's response RESP (LEN bytes) to our request REQ (as
+ * sent, signed): it must carry a SIG(0) that verifies over the request with
+ * one of the parent's keys KEYS[0..nkeys) (from its KEY RRset, looked up
+ * validated); an unsigned or badly signed response is not believed. On 0,
+ * *rcode gets its RCODE and *ede (may be NULL) the INFO-CODE of its first
+ * EDE option or -1. Errors: those of hs_sig0_verify for the last key tried
+ * (HS_ESIG0_NONE: unsigned), HS_EMSG (not a message), HS_EINVAL.
+ */
+int hs_deleg_response_check(const uint8_t *req, size_t reqlen, const uint8_t *resp, size_t len,
+                            hs_key_t *const *keys, size_t nkeys, const hs_sig0_opts_t *opts,
+                            uint8_t *rcode, int32_t *ede);
 
 /* ---- backoff -------------------------------------------------------------------- */
 

@@ -13,6 +13,7 @@
 #include "agentd/parent.h"
 #include "common/zone.h"
 #include "libhsync/codepoints.h"
+#include "libhsync/dnssec.h"
 #include "libhsync/edns.h"
 #include "libhsync/error.h"
 
@@ -605,6 +606,52 @@ int hs_parent_response(const hs_parent_conf_t *conf, const uint8_t *req, size_t 
 		return ret;
 	}
 	*out = pkt;
+	return HS_EOK;
+}
+
+int hs_parent_ds_check(const hs_chgs_t *chgs, const knot_dname_t *child,
+                       const knot_rrset_t *dnskey, char *why, size_t whylen)
+{
+	if (chgs == NULL || child == NULL) {
+		return HS_EINVAL;
+	}
+	char cname[KNOT_DNAME_TXT_MAXLEN + 1];
+	name_text(child, cname, sizeof(cname));
+	for (size_t i = 0; i < chgs->n; i++) {
+		const hs_chg_t *c = &chgs->v[i];
+		if (c->op != HS_CHG_ADD || c->type != KNOT_RRTYPE_DS || !hs_dname_equal(c->owner, child)) {
+			continue;
+		}
+		if (c->len < 5) {
+			if (why != NULL) {
+				snprintf(why, whylen, "DS of %s too short", cname);
+			}
+			return HS_ENOTFOUND;
+		}
+		uint16_t tag = knot_wire_read_u16(c->rdata);
+		uint8_t digest = c->rdata[3];
+		if (digest != HS_DS_SHA256 && digest != HS_DS_SHA384) {
+			if (why != NULL) {
+				snprintf(why, whylen, "DS %u of %s: digest type %u not checked", tag, cname, digest);
+			}
+			return HS_EDIGEST;
+		}
+		bool found = false;
+		knot_rdata_t *rd = dnskey != NULL ? dnskey->rrs.rdata : NULL;
+		for (uint16_t j = 0; !found && dnskey != NULL && j < dnskey->rrs.count;
+		     j++, rd = knot_rdataset_next(rd)) {
+			uint8_t ds[HS_DS_MAXLEN];
+			size_t len = 0;
+			found = hs_dnssec_ds(child, rd->data, rd->len, digest, ds, sizeof(ds), &len) == HS_EOK &&
+			        len == c->len && memcmp(ds, c->rdata, len) == 0;
+		}
+		if (!found) {
+			if (why != NULL) {
+				snprintf(why, whylen, "DS %u of %s matches no DNSKEY the child serves", tag, cname);
+			}
+			return HS_ENOTFOUND;
+		}
+	}
 	return HS_EOK;
 }
 

@@ -136,6 +136,17 @@ int hs_parent_response(const hs_parent_conf_t *conf, const uint8_t *req, size_t 
                        const hs_parent_result_t *r, knot_pkt_t **out);
 
 /*
+ * The CDS/CSYNC-scanner check before applying: every DS the changes add at
+ * CHILD must be the DS (its digest type, SHA-256 or SHA-384) of a DNSKEY in
+ * DNSKEY, the child's DNSKEY RRset as a validated look-up at the child
+ * apex returned it (NULL: the child is unsigned, so no DS may be added).
+ * HS_ENOTFOUND (a DS matches no DNSKEY), HS_EDIGEST (digest type we do not
+ * make), HS_EINVAL; WHY (may be NULL) says which DS.
+ */
+int hs_parent_ds_check(const hs_chgs_t *chgs, const knot_dname_t *child,
+                       const knot_rrset_t *dnskey, char *why, size_t whylen);
+
+/*
  * The UPDATE for the parent's real primary: zone ZONE, the changes CHGS,
  * TSIG-signed with KEY (ctx filled, for checking the primary's answer).
  * *out NEW. HS_EINVAL (no change), codes of hs_deleg_update_new and

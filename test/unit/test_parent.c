@@ -169,6 +169,12 @@ static void refused(const uint8_t *req, size_t len, uint8_t rcode, uint16_t sig_
 	ck_assert_uint_eq(knot_wire_get_rcode(resp->wire), rcode);
 	hs_sig0_opts_t o = { .now = T0 };
 	ck_assert_int_eq(hs_sig0_verify(resp->wire, resp->size, req, len, k_parent, &o, NULL), HS_EOK);
+	uint8_t rc = 99;
+	int32_t got = 7;
+	hs_key_t *pk[] = { k_parent };
+	ck_assert_int_eq(hs_deleg_response_check(req, len, resp->wire, resp->size, pk, 1, &o, &rc, &got), HS_EOK);
+	ck_assert_uint_eq(rc, rcode);
+	ck_assert_int_eq(got, ede);
 	knot_pkt_t *p = knot_pkt_new(resp->wire, resp->size, NULL);
 	ck_assert_int_eq(knot_pkt_parse(p, 0), KNOT_EOK);
 	if (ede >= 0) {
@@ -207,7 +213,42 @@ START_TEST(accept_own)
 	ck_assert_uint_eq(knot_wire_get_opcode(resp->wire), KNOT_OPCODE_UPDATE);
 	hs_sig0_opts_t o = { .now = T0 };
 	ck_assert_int_eq(hs_sig0_verify(resp->wire, resp->size, buf, n, k_parent, &o, NULL), HS_EOK);
+	/* the child believes it only with the parent's key */
+	uint8_t rc = 99;
+	int32_t ede = 7;
+	hs_key_t *pk[] = { k_other, k_parent };
+	ck_assert_int_eq(hs_deleg_response_check(buf, n, resp->wire, resp->size, pk, 2, &o, &rc, &ede), HS_EOK);
+	ck_assert_uint_eq(rc, KNOT_RCODE_NOERROR);
+	ck_assert_int_eq(ede, -1);
+	ck_assert_int_ne(hs_deleg_response_check(buf, n, resp->wire, resp->size, pk, 1, &o, &rc, &ede), HS_EOK);
+	ck_assert_int_ne(hs_deleg_response_check(buf, n - 1, resp->wire, resp->size, pk, 2, &o, &rc, &ede), HS_EOK);
 	knot_pkt_free(resp);
+	conf.key = NULL;
+	ck_assert_int_eq(hs_parent_response(&conf, buf, n, &res, &resp), HS_EOK);
+	ck_assert_int_eq(hs_deleg_response_check(buf, n, resp->wire, resp->size, pk, 2, &o, &rc, &ede), HS_ESIG0_NONE);
+	knot_pkt_free(resp);
+	conf.key = k_parent;
+
+	/* the scanner check: the DS must be that of a DNSKEY the child serves */
+	char path[4200], why[256] = "";
+	hs_key_t *ksk = NULL, *ksk2 = NULL;
+	snprintf(path, sizeof(path), "%s.key", hs_testdata("ddns-keys/Kchild.parent.example.+013+00495"));
+	ck_assert_int_eq(hs_key_load_public(path, &ksk, NULL, 0), HS_EOK);
+	snprintf(path, sizeof(path), "%s.key", hs_testdata("ddns-keys/Kchild.parent.example.+013+46145"));
+	ck_assert_int_eq(hs_key_load_public(path, &ksk2, NULL, 0), HS_EOK);
+	knot_rrset_t *dk = knot_rrset_new(res.child, KNOT_RRTYPE_DNSKEY, KNOT_CLASS_IN, 3600, NULL);
+	ck_assert_int_eq(knot_rrset_add_rdata(dk, ksk2->rdata.data, ksk2->rdata.size, NULL), KNOT_EOK);
+	ck_assert_int_eq(hs_parent_ds_check(&res.changes, res.child, dk, why, sizeof(why)), HS_ENOTFOUND);
+	ck_assert_ptr_nonnull(strstr(why, "DS 495"));
+	ck_assert_int_eq(knot_rrset_add_rdata(dk, ksk->rdata.data, ksk->rdata.size, NULL), KNOT_EOK);
+	ck_assert_int_eq(hs_parent_ds_check(&res.changes, res.child, dk, why, sizeof(why)), HS_EOK);
+	ck_assert_int_eq(hs_parent_ds_check(&res.changes, res.child, NULL, why, sizeof(why)), HS_ENOTFOUND);
+	res.changes.v[4].rdata[3] = 1;   /* SHA-1 */
+	ck_assert_int_eq(hs_parent_ds_check(&res.changes, res.child, dk, why, sizeof(why)), HS_EDIGEST);
+	res.changes.v[4].rdata[3] = 2;
+	knot_rrset_free(dk, NULL);
+	hs_key_free(ksk);
+	hs_key_free(ksk2);
 
 	/* the UPDATE for the primary: zone, the same changes, TSIG last */
 	static const char TSIG[] = "key \"prim\" { algorithm hmac-sha256; secret \"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0\"; };\n";
