@@ -394,7 +394,7 @@ static void send_cb(int err, const uint8_t *msg, size_t len, void *arg)
 		if (r.rcode == KNOT_RCODE_NOERROR) {
 			event(a, p, hs_peer_heartbeat_answered(p, now));
 		} else if (r.rcode == KNOT_RCODE_REFUSED) {
-			event(a, p, hs_peer_heartbeat_refused(p, why, now));
+			event(a, p, hs_peer_heartbeat_refused(p, "answered REFUSED", now));
 		} else {
 			hs_log(HS_LOG_WARNING, NULL, p->name, "%s", why);
 		}

@@ -1,0 +1,181 @@
+# test/data/agentd-lab.sh -- sourced by test/integration/t-agentd-*.sh after
+# lib.sh: agents with SIG(0) keys, their identity zone "lab." signed by knotd
+# (the records agentd -p prints), unbound validating it with the zone's KSK
+# as trust anchor (port $UP) and a second unbound without anchor ($NP).
+#
+#   lab_agents a b c       keys and ports for the agents (before lab_start)
+#   lab_start              knotd + both unbounds
+#   agent_conf X RESOLVERPORT ZONE-HSYNC-IDS...   write $W/X.conf
+#   agent_start X / agent_stop X / agent_kill X
+#   state X PEER           state of PEER as agent X sees it (hsync-ctl -j)
+#   wait_state SECS X PEER STATE
+command -v knotd >/dev/null || fail "knotd not installed"
+command -v unbound >/dev/null || fail "unbound not installed"
+command -v jq >/dev/null || JQ=no
+
+USED=" "
+new_port() {
+	local p
+	p=$(free_port)
+	while case "$USED" in *" $p "*) true;; *) false;; esac; do p=$(free_port); done
+	USED="$USED$p "
+	NEWPORT=$p
+}
+alive_and() {
+	local name=$1; shift
+	local pid; eval "pid=\$PID_$name"
+	"$@" && return 0
+	kill -0 "$pid" 2>/dev/null || return 2
+	return 1
+}
+serve() {
+	local name=$1 var=$2 conf=$3 check=$4; shift 4
+	local try port rc end
+	for try in 1 2 3; do
+		new_port; port=$NEWPORT
+		"$conf" "$port"
+		bg "$name" "$@"
+		end=$(( $(date +%s) + 10 ))
+		while :; do
+			rc=0; alive_and "$name" "$check" "$port" >/dev/null 2>&1 || rc=$?
+			[ $rc = 1 ] && [ "$(date +%s)" -lt $end ] && { sleep 0.05; continue; }
+			break
+		done
+		if [ $rc = 0 ]; then
+			eval "$var=$port"; return 0
+		fi
+		grep -qi 'address already in use' "$W/$name.log" || break
+		cp "$W/$name.log" "$W/$name.log.$try"
+	done
+	cat "$W/$name.log"; fail "$name did not start"
+}
+
+AGENTS=""
+# lab_agents NAME...: a key pair host-NAME.lab. and a port for each.
+lab_agents() {
+	local x
+	for x in "$@"; do
+		(cd "$W" && dnssec-keygen -q -a ED25519 -T KEY -n HOST "host-$x.lab" >"$W/$x.keyname")
+		new_port; eval "PORT_$x=$NEWPORT"
+		AGENTS="$AGENTS $x"
+	done
+}
+
+# agent_conf X RESOLVERPORT ID... : agent X, zone example.com whose HSYNC
+# names agent-ID.lab. for each ID.
+agent_conf() {
+	local x=$1 rp=$2 id port; shift 2
+	eval "port=\$PORT_$x"
+	mkdir -p "$W/$x.state"
+	{
+		echo "identity agent-$x.lab"
+		echo "key \"$W/$(cat "$W/$x.keyname")\""
+		echo "listen 127.0.0.1 port $port"
+		echo "resolver 127.0.0.1@$rp"
+		echo "state-dir \"$W/$x.state\""
+		echo "control-socket \"$W/$x.ctl\""
+		echo "heartbeat 1s; degraded 2; interrupted 5"
+		echo "hello-timeout 2s; backoff-min 1s; backoff-max 2s"
+		echo "log-level info"
+		echo "zone example.com {"
+		for id in "$@"; do echo "	hsync \"ON AGENT SIGN agent-$id.lab. .\""; done
+		echo "}"
+		[ -n "${AGENT_EXTRA:-}" ] && echo "$AGENT_EXTRA"
+	} >"$W/$x.conf"
+	"$BIN/agentd" -n -f "$W/$x.conf" || fail "agentd -n $x.conf"
+}
+
+lab_start() {
+	local x
+	mkdir -p "$W/knot"
+	cat >"$W/knot.conf" <<EOF
+server:
+    rundir: $W/knot
+    listen: 127.0.0.1@0
+log:
+  - target: stderr
+    any: info
+database:
+    storage: $W/knot
+policy:
+  - id: ecdsa
+    algorithm: ecdsap256sha256
+    ksk-lifetime: 0
+    zsk-lifetime: 0
+    propagation-delay: 0
+    dnskey-ttl: 60
+    zone-max-ttl: 60
+zone:
+  - domain: lab
+    storage: $W/knot
+    file: lab.zone
+    dnssec-signing: on
+    dnssec-policy: ecdsa
+EOF
+	{
+		echo '$ORIGIN lab.'
+		echo '$TTL 60'
+		echo '@ SOA ns1 hostmaster 1 3600 900 604800 60'
+		echo '@ NS ns1'
+		echo 'ns1 A 127.0.0.1'
+		for x in $AGENTS; do
+			agent_conf "$x" 53 "$x"
+			"$BIN/agentd" -p -f "$W/$x.conf" | sed 's/ 3600 IN / 60 IN /'
+		done
+	} >"$W/knot/lab.zone"
+	signed() { kdig +short +norec +time=1 +retry=0 @127.0.0.1 -p "$1" lab. DNSKEY | grep -q '^257 '; }
+	knot_port() { sed -i "s/listen: .*/listen: 127.0.0.1@$1/" "$W/knot.conf"; }
+	serve knotd KP knot_port signed knotd -c "$W/knot.conf"
+	kdig +nocomments +noquestion +nostats +norec @127.0.0.1 -p "$KP" lab. DNSKEY |
+		awk '$4 == "DNSKEY" && $5 == 257' >"$W/anchor.key"
+	[ -s "$W/anchor.key" ] || fail "no KSK for the trust anchor"
+	unbound_conf() {
+		cat >"$W/$1.conf" <<EOF
+server:
+    interface: 127.0.0.1
+    port: $2
+    do-ip6: no
+    do-not-query-localhost: no
+    username: ""
+    chroot: ""
+    directory: "$W"
+    pidfile: ""
+    use-syslog: no
+    logfile: ""
+    verbosity: 1
+    module-config: "validator iterator"
+    qname-minimisation: no
+    $3
+stub-zone:
+    name: "lab."
+    stub-addr: 127.0.0.1@$KP
+EOF
+	}
+	up() { kdig +time=1 +retry=0 @127.0.0.1 -p "$1" lab. SOA >/dev/null; }
+	conf_unbound() { unbound_conf unbound "$1" "trust-anchor-file: \"$W/anchor.key\""; }
+	conf_plain() { unbound_conf plain "$1" ""; }
+	serve unbound UP conf_unbound up unbound -d -c "$W/unbound.conf"
+	serve plain NP conf_plain up unbound -d -c "$W/plain.conf"
+}
+
+agent_start() { bg "agent_$1" "$BIN/agentd" -f "$W/$1.conf"; }
+agent_kill() { local pid; eval "pid=\$PID_agent_$1"; kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
+agent_stop() { local pid; eval "pid=\$PID_agent_$1"; kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
+agent_pid() { eval "echo \$PID_agent_$1"; }
+
+# state X PEER: the state agent X has for agent-PEER.lab.
+state() {
+	"$BIN/hsync-ctl" -j -s "$W/$1.ctl" peers 2>/dev/null |
+		python3 -c 'import json,sys
+for p in json.load(sys.stdin):
+    if p["identity"] == sys.argv[1]: print(p["state"])' "agent-$2.lab."
+}
+is_state() { [ "$(state "$1" "$2")" = "$3" ]; }
+wait_state() {
+	wait_for "$1" is_state "$2" "$3" "$4" || {
+		echo "# $2 sees $3 as '$(state "$2" "$3")', wanted $4" >&2
+		"$BIN/hsync-ctl" -s "$W/$2.ctl" >&2 || true
+		tail -30 "$W/agent_$2.log" >&2
+		fail "$2: $3 not $4 within $1 s"
+	}
+}
