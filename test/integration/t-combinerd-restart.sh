@@ -58,6 +58,13 @@ kdig +short @127.0.0.1 -p "$P_CMB" CDNSKEY "$ZONE" | grep -q . || fail "CDNSKEY 
 grep -q "state loaded: serial $s1" "$W/cbd.log" || fail "state not loaded: $(head -3 "$W/cbd.log")"
 ok "kill -9 and restart: serial $s1 and contributions back"
 
+# the IXFR history survived too: from the serial before the UPDATE, only the UPDATE
+kdig @127.0.0.1 -p "$P_CMB" -y "hmac-sha256:sec-xfr:$SECRET_sec_xfr" IXFR=$((s1 - 1)) "$ZONE" \
+	+nocomments +nostats | grep -v '^;' | grep -v '^$' | awk '$4 != "TSIG" && $4 != "SOA" {print $4}' |
+	sort | tr '\n' ' ' >"$W/ixfr.types"
+[ "$(cat "$W/ixfr.types")" = "CDNSKEY DNSKEY " ] || fail "IXFR after restart: $(cat "$W/ixfr.types")"
+ok "IXFR=$((s1 - 1)) after kill -9 gives only the contributed DNSKEY and CDNSKEY"
+
 # an owner change while combinerd is down: serial goes on from the saved one
 kill -9 "$PID_cbd"
 owner_reload 11 <<EOF
