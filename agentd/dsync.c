@@ -217,7 +217,7 @@ static const knot_dname_t *find_answer(const knot_pkt_t *pkt, const knot_dname_t
 		const knot_rrset_t *cname = NULL;
 		for (uint16_t i = 0; i < an->count; i++) {
 			const knot_rrset_t *rr = knot_pkt_rr(an, i);
-			if (rr->rclass != KNOT_CLASS_IN || !knot_dname_is_case_equal(rr->owner, name)) {
+			if (rr->rclass != KNOT_CLASS_IN || !hs_dname_equal(rr->owner, name)) {
 				continue;
 			}
 			if (rr->type == type) {
@@ -258,7 +258,7 @@ static int use_dsync(hs_dsync_disc_t *d, const knot_pkt_t *pkt, const knot_dname
 	for (uint16_t k = 0; k < an->count; k++) {
 		const knot_rrset_t *rr = knot_pkt_rr(an, k);
 		if (rr->type != HS_RRTYPE_DSYNC || rr->rclass != KNOT_CLASS_IN ||
-		    !knot_dname_is_case_equal(rr->owner, owner)) {
+		    !hs_dname_equal(rr->owner, owner)) {
 			continue;
 		}
 		knot_rdata_t *rd = rr->rrs.rdata;

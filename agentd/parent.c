@@ -94,7 +94,7 @@ static void self_keys(const knot_pkt_t *pkt, const hs_sig0_info_t *info, self_ke
 	for (uint16_t i = 0; i < up->count && s->n < MAX_SELF_KEYS; i++) {
 		const knot_rrset_t *rr = knot_pkt_rr(up, i);
 		if (rr->type != HS_RRTYPE_KEY || rr->rclass != KNOT_CLASS_IN ||
-		    !knot_dname_is_case_equal(rr->owner, info->signer)) {
+		    !hs_dname_equal(rr->owner, info->signer)) {
 			continue;
 		}
 		knot_rdata_t *rd = rr->rrs.rdata;
@@ -177,7 +177,7 @@ static bool ns_added_names(const knot_pktsection_t *up, const knot_dname_t *chil
 	for (uint16_t i = 0; i < up->count; i++) {
 		const knot_rrset_t *rr = knot_pkt_rr(up, i);
 		if (rr->type != KNOT_RRTYPE_NS || rr->rclass != KNOT_CLASS_IN ||
-		    !knot_dname_is_case_equal(rr->owner, child)) {
+		    !hs_dname_equal(rr->owner, child)) {
 			continue;
 		}
 		knot_rdata_t *rd = rr->rrs.rdata;
@@ -227,7 +227,7 @@ static int check_rrs(const knot_pkt_t *pkt, const knot_dname_t *child, hs_parent
 			       "update RR %s %s: meta type not allowed", oname, tname);
 			return 1;
 		}
-		bool at_child = knot_dname_is_case_equal(rr->owner, child);
+		bool at_child = hs_dname_equal(rr->owner, child);
 		bool below = !at_child && hs_dname_in_zone(rr->owner, child);
 		if (!at_child && !below) {
 			refuse(r, HS_EINVAL, KNOT_RCODE_REFUSED, 0, -1,
@@ -337,8 +337,7 @@ static int handle_update(const hs_parent_conf_t *conf, const uint8_t *wire, size
 	    knot_pkt_qclass(pkt) != KNOT_CLASS_IN) {
 		return refuse(r, HS_EMSG, KNOT_RCODE_FORMERR, 0, -1, "zone section is not one ZONE SOA IN");
 	}
-	if (!knot_dname_is_case_equal(knot_pkt_qname(pkt), conf->zone) &&
-	    !hs_dname_equal(knot_pkt_qname(pkt), conf->zone)) {
+	if (!hs_dname_equal(knot_pkt_qname(pkt), conf->zone)) {
 		name_text(knot_pkt_qname(pkt), zname, sizeof(zname));
 		return refuse(r, HS_ENOTFOUND, KNOT_RCODE_NOTAUTH, 0, -1, "zone %s is not ours", zname);
 	}

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "agentd/trust.h"
+#include "common/zone.h"
 #include "libhsync/codepoints.h"
 #include "libhsync/error.h"
 
@@ -84,7 +85,7 @@ static hs_trust_entry_t *find(const hs_trust_t *t, const knot_dname_t *child,
 	for (size_t i = 0; i < t->n; i++) {
 		hs_trust_entry_t *e = t->v[i];
 		if (e->key->rdata.size == len && memcmp(e->key->rdata.data, rdata, len) == 0 &&
-		    knot_dname_is_case_equal(e->child, child)) {
+		    hs_dname_equal(e->child, child)) {
 			if (pos != NULL) {
 				*pos = i;
 			}
@@ -181,7 +182,7 @@ static void make_trusted(hs_trust_t *t, hs_trust_entry_t *e, hs_trust_via_t via,
 	for (size_t i = 0; i < t->n; i++) {
 		hs_trust_entry_t *o = t->v[i];
 		if (o != e && o->state == HS_TRUST_TRUSTED &&
-		    knot_dname_is_case_equal(o->child, e->child)) {
+		    hs_dname_equal(o->child, e->child)) {
 			entry_free(o);
 			continue;
 		}
@@ -243,7 +244,7 @@ static bool last_trusted_in_roll(const hs_trust_t *t, const hs_trust_entry_t *e)
 	bool pending = false;
 	for (size_t i = 0; i < t->n; i++) {
 		const hs_trust_entry_t *o = t->v[i];
-		if (o == e || !knot_dname_is_case_equal(o->child, e->child)) {
+		if (o == e || !hs_dname_equal(o->child, e->child)) {
 			continue;
 		}
 		if (o->state == HS_TRUST_TRUSTED) {
@@ -332,7 +333,7 @@ uint8_t hs_trust_keystate(const hs_trust_t *t, const knot_dname_t *child, uint16
 	}
 	for (size_t i = 0; i < t->n; i++) {
 		const hs_trust_entry_t *e = t->v[i];
-		if (e->keytag == keytag && knot_dname_is_case_equal(e->child, child)) {
+		if (e->keytag == keytag && hs_dname_equal(e->child, child)) {
 			uint8_t ks = ks_of(e);
 			if (ks_rank(ks) > ks_rank(best)) {
 				best = ks;
@@ -352,7 +353,7 @@ const hs_key_t *hs_trust_lookup(const hs_sig0_info_t *info, unsigned idx, void *
 	for (size_t i = 0; i < t->n; i++) {
 		const hs_trust_entry_t *e = t->v[i];
 		if (e->keytag == info->keytag && e->algorithm == info->algorithm &&
-		    knot_dname_is_case_equal(e->child, info->signer)) {
+		    hs_dname_equal(e->child, info->signer)) {
 			if (k++ == idx) {
 				return e->key;
 			}

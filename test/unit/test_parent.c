@@ -7,6 +7,8 @@
  * with: update delete child.parent.example. NS; add child NS
  * ns1.child.parent.example. and ns.provider.example. (TTL 3600); add
  * ns1.child.parent.example. A 192.0.2.53; add child DS 495 13 2 19AB...
+ * ddns-nsupdate-p256.bin: the same with the P-256 key (+013+11727), names
+ * written in mixed case (zone Parent.Example., CHILD.parent.example., ...).
  */
 #include <arpa/inet.h>
 #include <string.h>
@@ -305,6 +307,36 @@ START_TEST(accept_nsupdate)
 }
 END_TEST
 
+/* The P-256 capture writes names in mixed case (zone Parent.Example., owners CHILD..., NS1.Child...). */
+START_TEST(accept_nsupdate_p256)
+{
+	uint8_t buf[MAXMSG];
+	FILE *f = fopen(hs_testdata("ddns-nsupdate-p256.bin"), "rb");
+	ck_assert_ptr_nonnull(f);
+	size_t n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	hs_sig0_info_t info;
+	ck_assert_int_eq(hs_sig0_parse(buf, n, &info), HS_EOK);
+	ck_assert_uint_eq(info.keytag, 11727);
+	conf.sig0.now = info.inception / 2 + info.expiration / 2;
+	/* pending: refused with the EDE; trusted: the same changes as ours */
+	ck_assert_int_eq(hs_trust_add_pending(trust, k_p256->owner, k_p256->rdata.data,
+	                                      k_p256->rdata.size, T0, NULL), HS_EOK);
+	ck_assert_int_eq(hs_parent_handle(&conf, buf, n, &res), HS_EOK);
+	ck_assert_int_eq(res.verdict, HS_PARENT_REFUSED);
+	ck_assert_int_eq(res.ede, HS_EDE_SIG0_UNTRUSTED);
+	ck_assert_int_eq(hs_trust_validated(trust, k_p256->owner, k_p256->rdata.data,
+	                                    k_p256->rdata.size, T0), HS_EOK);
+	ck_assert_int_eq(hs_parent_handle(&conf, buf, n, &res), HS_EOK);
+	ck_assert_msg(res.verdict == HS_PARENT_APPLY, "%s", res.reason);
+	hs_chgs_t want;
+	hs_chgs_init(&want);
+	good_changes(&want);
+	same_changes(&res.changes, &want);
+	hs_chgs_clear(&want);
+}
+END_TEST
+
 START_TEST(refuse_keys)
 {
 	uint8_t buf[MAXMSG];
@@ -558,6 +590,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, accept_own);
 	tcase_add_test(tc, accept_nsupdate);
+	tcase_add_test(tc, accept_nsupdate_p256);
 	tcase_add_test(tc, refuse_keys);
 	tcase_add_test(tc, refuse_content);
 	tcase_add_test(tc, refuse_malformed);
