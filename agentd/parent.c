@@ -385,6 +385,11 @@ static int handle_update(const hs_parent_conf_t *conf, const uint8_t *wire, size
 	if (ret != HS_EOK) {
 		return sig_refuse(r, ret, sname);
 	}
+	if (!self_signed && entry == NULL) {
+		/* cannot happen: the key that verified is in the store; never treat it as trusted */
+		return refuse(r, HS_ENOTFOUND, KNOT_RCODE_SERVFAIL, 0, -1,
+		              "key %u of %s verified but is not in the trust store", info.keytag, sname);
+	}
 	/* 8: the signer is the child */
 	if (!hs_dname_in_zone(r->child, conf->zone) || hs_dname_equal(r->child, conf->zone)) {
 		name_text(conf->zone, zname, sizeof(zname));
