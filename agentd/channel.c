@@ -156,6 +156,10 @@ int agd_chan_handle(agd_chan_t *ch, const uint8_t *wire, size_t len,
 			         "signer unknown while discovery of a peer of the zone is running: not ready");
 		} else if (ret == HS_ESIG0_SIGNER && lc.zone == NULL) {
 			snprintf(res->why, sizeof(res->why), "zone %s is not one of ours", res->zone);
+		} else if (ret == HS_ESIG0_SIGNER) {
+			snprintf(res->why, sizeof(res->why),
+			         "signer %s is not the host of any identity in the zone's HSYNC",
+			         res->signer);
 		} else {
 			snprintf(res->why, sizeof(res->why), "%s", hs_strerror(ret));
 		}
