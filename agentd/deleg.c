@@ -2,8 +2,13 @@
  * agentd/deleg.c -- the child's delegation data, UPDATEs, bootstrap and
  * KeyState. See deleg.h for the rules.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libknot/libknot.h>
 #include <sodium.h>
@@ -14,6 +19,7 @@
 #include "libhsync/edns.h"
 #include "libhsync/error.h"
 #include "libhsync/sig0.h"
+#include "libhsync/zonefile.h"
 
 /* ---- change lists ------------------------------------------------------------ */
 
@@ -417,6 +423,138 @@ int hs_deleg_changes(hs_zone_t *old, hs_zone_t *now, hs_deleg_mode_t mode,
 	hs_diff_free(diff);
 	hs_zone_free(empty);
 	return ret;
+}
+
+/* ---- state file --------------------------------------------------------------------- */
+
+static int why_io(char *why, size_t whylen, const char *what, const char *path)
+{
+	if (why != NULL && whylen > 0) {
+		snprintf(why, whylen, "%s %s: %s", what, path, strerror(errno));
+	}
+	return HS_EIO;
+}
+
+int hs_deleg_save(hs_zone_t *zone, const char *path, char *why, size_t whylen)
+{
+	if (zone == NULL || path == NULL) {
+		return HS_EINVAL;
+	}
+	char *text = NULL;
+	size_t tlen = 0, tcap = 0, bsize = 1024;
+	char *buf = malloc(bsize);   /* knot_rrset_txt_dump grows it, but wants one */
+	if (buf == NULL) {
+		return HS_ENOMEM;
+	}
+	hs_zone_iter_t it;
+	int ret = hs_zone_iter_begin(zone, 0, &it);
+	knot_rrset_t rr;
+	while (ret == HS_EOK && hs_zone_iter_next(&it, &rr)) {
+		int n = knot_rrset_txt_dump(&rr, &buf, &bsize, &KNOT_DUMP_STYLE_DEFAULT);
+		if (n < 0) {
+			ret = n;
+			break;
+		}
+		if (tlen + (size_t)n + 1 > tcap) {
+			size_t cap = 2 * (tlen + (size_t)n + 1);
+			char *t = realloc(text, cap);
+			if (t == NULL) {
+				ret = HS_ENOMEM;
+				break;
+			}
+			text = t;
+			tcap = cap;
+		}
+		memcpy(text + tlen, buf, n);
+		tlen += n;
+	}
+	free(buf);
+	if (ret != HS_EOK) {
+		free(text);
+		return ret;
+	}
+	size_t plen = strlen(path) + 5;
+	char *tmp = malloc(plen);
+	if (tmp == NULL) {
+		free(text);
+		return HS_ENOMEM;
+	}
+	snprintf(tmp, plen, "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		ret = why_io(why, whylen, "open", tmp);
+	}
+	for (size_t off = 0; ret == HS_EOK && off < tlen;) {
+		ssize_t w = write(fd, text + off, tlen - off);
+		if (w < 0 && errno != EINTR) {
+			ret = why_io(why, whylen, "write", tmp);
+		} else if (w > 0) {
+			off += (size_t)w;
+		}
+	}
+	if (ret == HS_EOK && fsync(fd) != 0) {
+		ret = why_io(why, whylen, "fsync", tmp);
+	}
+	if (fd >= 0 && close(fd) != 0 && ret == HS_EOK) {
+		ret = why_io(why, whylen, "close", tmp);
+	}
+	if (ret == HS_EOK && rename(tmp, path) != 0) {
+		ret = why_io(why, whylen, "rename", path);
+	}
+	if (ret != HS_EOK) {
+		unlink(tmp);
+	} else {
+		char *copy = strdup(path);
+		int dfd = copy != NULL ? open(dirname(copy), O_RDONLY | O_DIRECTORY) : -1;
+		if (dfd < 0 || fsync(dfd) != 0) {
+			ret = why_io(why, whylen, "fsync directory of", path);
+		}
+		if (dfd >= 0) {
+			close(dfd);
+		}
+		free(copy);
+	}
+	free(tmp);
+	free(text);
+	return ret;
+}
+
+static int load_rr(const knot_rrset_t *rr, void *ctx)
+{
+	return hs_zone_add(ctx, rr, NULL);
+}
+
+int hs_deleg_load(const char *path, const knot_dname_t *origin, hs_zone_t **out,
+                  char *why, size_t whylen)
+{
+	if (path == NULL || origin == NULL || out == NULL) {
+		return HS_EINVAL;
+	}
+	if (access(path, F_OK) != 0 && errno == ENOENT) {
+		if (why != NULL && whylen > 0) {
+			snprintf(why, whylen, "%s: no such file", path);
+		}
+		return HS_ENOTFOUND;
+	}
+	char otext[KNOT_DNAME_TXT_MAXLEN + 1];
+	if (knot_dname_to_str(otext, origin, sizeof(otext)) == NULL) {
+		return HS_ENAME;
+	}
+	hs_zone_t *z = NULL;
+	int ret = hs_zone_new(origin, KNOT_CLASS_IN, &z);
+	if (ret != HS_EOK) {
+		return ret;
+	}
+	ret = hs_zonefile_read(path, otext, load_rr, z, why, whylen);
+	if (ret != HS_EOK) {
+		if (ret == KNOT_EOUTOFZONE && why != NULL && whylen > 0) {
+			snprintf(why, whylen, "%s: a name outside %s", path, otext);
+		}
+		hs_zone_free(z);
+		return ret;
+	}
+	*out = z;
+	return HS_EOK;
 }
 
 /* ---- bootstrap and KeyState ------------------------------------------------------ */

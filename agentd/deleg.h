@@ -151,6 +151,19 @@ int hs_deleg_from_zone(const hs_zone_t *zone, uint32_t ttl, hs_zone_t **out);
 int hs_deleg_changes(hs_zone_t *old, hs_zone_t *now, hs_deleg_mode_t mode,
                      hs_chgs_t *chgs, bool *changed);
 
+/*
+ * What the parent was last told, kept across restarts: ZONE written as a
+ * zone file (master-file text, one RR a line, absolute names) to PATH
+ * atomically (PATH.tmp, fsync, rename, fsync of the directory), and read
+ * back for ORIGIN (*out NEW). Save: HS_EIO, HS_ENOMEM. Load: HS_ENOTFOUND
+ * (no file: the parent was never told anything), HS_EIO, HS_ESYNTAX and the
+ * other hs_zonefile_read codes, KNOT_EOUTOFZONE (a name outside ORIGIN);
+ * WHY (may be NULL) says where.
+ */
+int hs_deleg_save(hs_zone_t *zone, const char *path, char *why, size_t whylen);
+int hs_deleg_load(const char *path, const knot_dname_t *origin, hs_zone_t **out,
+                  char *why, size_t whylen);
+
 /* ---- key bootstrap and KeyState ------------------------------------------------- */
 
 /*

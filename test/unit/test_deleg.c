@@ -5,7 +5,9 @@
  * for the two KSKs in test/data/ddns-keys.
  */
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libknot/libknot.h>
 
@@ -370,6 +372,43 @@ START_TEST(first_time)
 }
 END_TEST
 
+START_TEST(state_file)
+{
+	char dir[] = "/tmp/hs-deleg-XXXXXX", path[256], why[512] = "";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/told.zone", dir);
+	hs_zone_t *a = child_zone(), *d = NULL, *back = NULL;
+	ck_assert_int_eq(hs_deleg_load(path, dn(CHILD), &back, why, sizeof(why)), HS_ENOTFOUND);
+	ck_assert_int_eq(hs_deleg_from_zone(a, 3600, &d), HS_EOK);
+	ck_assert_int_eq(hs_deleg_save(d, path, why, sizeof(why)), HS_EOK);
+	ck_assert_int_eq(hs_deleg_load(path, dn(CHILD), &back, why, sizeof(why)), HS_EOK);
+	ck_assert(hs_zone_equal(d, back));
+	hs_zone_free(back);
+	FILE *f = fopen(path, "r");
+	char text[4096];
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	ck_assert_ptr_nonnull(strstr(text, "19ABD983891FF8B1EF094033197F19B2ACD5CC377C52A8319B3C90466EC6C0C9"));
+	ck_assert_ptr_nonnull(strstr(text, "ns1.child.parent.example."));
+	/* broken and foreign content */
+	f = fopen(path, "w");
+	fputs("child.parent.example. 3600 IN NS\n", f);
+	fclose(f);
+	ck_assert_int_lt(hs_deleg_load(path, dn(CHILD), &back, why, sizeof(why)), 0);
+	ck_assert_ptr_nonnull(strstr(why, path));
+	f = fopen(path, "w");
+	fputs("other.example. 3600 IN NS ns.example.\n", f);
+	fclose(f);
+	ck_assert_int_lt(hs_deleg_load(path, dn(CHILD), &back, why, sizeof(why)), 0);
+	ck_assert_int_eq(hs_deleg_save(d, "/nonexistent/told.zone", why, sizeof(why)), HS_EIO);
+	unlink(path);
+	rmdir(dir);
+	hs_zone_free(d);
+	hs_zone_free(a);
+}
+END_TEST
+
 START_TEST(bootstrap_msg)
 {
 	char path[4200], why[HS_KEY_WHY_SIZE];
@@ -448,6 +487,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, ns_change);
 	tcase_add_test(tc, glue_change);
 	tcase_add_test(tc, first_time);
+	tcase_add_test(tc, state_file);
 	tcase_add_test(tc, bootstrap_msg);
 	tcase_add_test(tc, backoff);
 	suite_add_tcase(s, tc);
