@@ -224,6 +224,95 @@ int hs_trust_observe(hs_trust_t *t, const knot_dname_t *child, const uint8_t *rd
 	return HS_EOK;
 }
 
+/*
+ * Whether ANSWER is a NOERROR response for CHILD KEY whose answer section
+ * holds RDATA at CHILD. 0, HS_EDISC_MISMATCH, HS_EDISC_RCODE, HS_ENOTFOUND,
+ * HS_ENOMEM. *ad and *aa get the header bits.
+ */
+static int answer_has(const knot_dname_t *child, const uint8_t *rdata, size_t len,
+                      const uint8_t *answer, size_t alen, bool *ad, bool *aa)
+{
+	if (answer == NULL || alen < KNOT_WIRE_HEADER_SIZE || !knot_wire_get_qr(answer)) {
+		return HS_EDISC_MISMATCH;
+	}
+	*ad = knot_wire_get_ad(answer);
+	*aa = knot_wire_get_aa(answer);
+	uint8_t *copy = malloc(alen);
+	if (copy == NULL) {
+		return HS_ENOMEM;
+	}
+	memcpy(copy, answer, alen);
+	knot_pkt_t *pkt = knot_pkt_new(copy, alen, NULL);
+	if (pkt == NULL) {
+		free(copy);
+		return HS_ENOMEM;
+	}
+	int ret = HS_ENOTFOUND;
+	if (knot_pkt_parse(pkt, 0) != KNOT_EOK || knot_wire_get_qdcount(pkt->wire) != 1 ||
+	    knot_pkt_qtype(pkt) != HS_RRTYPE_KEY || !hs_dname_equal(knot_pkt_qname(pkt), child)) {
+		ret = HS_EDISC_MISMATCH;
+	} else if (knot_wire_get_rcode(pkt->wire) != KNOT_RCODE_NOERROR) {
+		ret = HS_EDISC_RCODE;
+	} else {
+		const knot_pktsection_t *an = knot_pkt_section(pkt, KNOT_ANSWER);
+		for (uint16_t i = 0; ret != HS_EOK && i < an->count; i++) {
+			const knot_rrset_t *rr = knot_pkt_rr(an, i);
+			if (rr->type != HS_RRTYPE_KEY || !hs_dname_equal(rr->owner, child)) {
+				continue;
+			}
+			knot_rdata_t *rd = rr->rrs.rdata;
+			for (uint16_t j = 0; j < rr->rrs.count; j++, rd = knot_rdataset_next(rd)) {
+				if (rd->len == len && memcmp(rd->data, rdata, len) == 0) {
+					ret = HS_EOK;
+					break;
+				}
+			}
+		}
+	}
+	knot_pkt_free(pkt);
+	free(copy);
+	return ret;
+}
+
+int hs_trust_check_validated(hs_trust_t *t, const knot_dname_t *child, const uint8_t *rdata,
+                             size_t len, const uint8_t *answer, size_t alen, time_t now)
+{
+	if (t == NULL || child == NULL || rdata == NULL) {
+		return HS_EINVAL;
+	}
+	if (find(t, child, rdata, len, NULL) == NULL) {
+		return HS_ENOTFOUND;
+	}
+	bool ad = false, aa = false;
+	int ret = answer_has(child, rdata, len, answer, alen, &ad, &aa);
+	if (ret == HS_EOK && !ad) {
+		ret = HS_EDISC_NOAD;
+	}
+	if (ret != HS_EOK) {
+		return ret;
+	}
+	return hs_trust_validated(t, child, rdata, len, now);
+}
+
+int hs_trust_check_round(hs_trust_t *t, const knot_dname_t *child, const uint8_t *rdata,
+                         size_t len, const uint8_t *const *answers, const size_t *alens,
+                         size_t n, time_t now, hs_trust_state_t *state)
+{
+	if (t == NULL || child == NULL || rdata == NULL || (n > 0 && (answers == NULL || alens == NULL))) {
+		return HS_EINVAL;
+	}
+	bool consistent = n > 0;
+	for (size_t i = 0; consistent && i < n; i++) {
+		bool ad = false, aa = false;
+		int ret = answer_has(child, rdata, len, answers[i], alens[i], &ad, &aa);
+		if (ret == HS_ENOMEM) {
+			return ret;
+		}
+		consistent = ret == HS_EOK && aa;
+	}
+	return hs_trust_observe(t, child, rdata, len, consistent, now, state);
+}
+
 int hs_trust_manual(hs_trust_t *t, const knot_dname_t *child, const uint8_t *rdata,
                     size_t len, time_t now)
 {

@@ -126,6 +126,27 @@ int hs_trust_validated(hs_trust_t *t, const knot_dname_t *child, const uint8_t *
 int hs_trust_observe(hs_trust_t *t, const knot_dname_t *child, const uint8_t *rdata,
                      size_t len, bool consistent, time_t now, hs_trust_state_t *state);
 
+/*
+ * The look-ups, given as the answers' wire bytes (the caller sends the
+ * queries: KEY at the child apex):
+ *
+ * hs_trust_check_validated: ANSWER came from a validating resolver. It must
+ * be a NOERROR response for CHILD KEY with the AD bit and hold this RDATA
+ * in its KEY RRset at CHILD: then as hs_trust_validated(). HS_EDISC_NOAD
+ * (no AD: nothing changes), HS_EDISC_MISMATCH (not such a response),
+ * HS_EDISC_RCODE, HS_ENOTFOUND (the key is not there, or not in the store).
+ *
+ * hs_trust_check_round: ANSWERS[0..n) came from every nameserver of an
+ * unsigned child over UDP and TCP. The round is consistent when n > 0 and
+ * every one is an authoritative (AA) NOERROR response for CHILD KEY holding
+ * this RDATA; then as hs_trust_observe(). *state as there.
+ */
+int hs_trust_check_validated(hs_trust_t *t, const knot_dname_t *child, const uint8_t *rdata,
+                             size_t len, const uint8_t *answer, size_t alen, time_t now);
+int hs_trust_check_round(hs_trust_t *t, const knot_dname_t *child, const uint8_t *rdata,
+                         size_t len, const uint8_t *const *answers, const size_t *alens,
+                         size_t n, time_t now, hs_trust_state_t *state);
+
 /* Operator: trust (added if absent) via MANUAL. */
 int hs_trust_manual(hs_trust_t *t, const knot_dname_t *child, const uint8_t *rdata,
                     size_t len, time_t now);

@@ -127,6 +127,87 @@ START_TEST(states)
 }
 END_TEST
 
+/* A response for CHILD KEY with the given keys (up to 2), RCODE, AD and AA. */
+static size_t key_answer(uint8_t *buf, const hs_key_t *k1, const hs_key_t *k2, uint8_t rcode,
+                         bool ad, bool aa)
+{
+	knot_pkt_t *pkt = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	knot_wire_set_qr(pkt->wire);
+	if (ad) {
+		knot_wire_set_ad(pkt->wire);
+	}
+	if (aa) {
+		knot_wire_set_aa(pkt->wire);
+	}
+	knot_wire_set_rcode(pkt->wire, rcode);
+	ck_assert_int_eq(knot_pkt_put_question(pkt, ka->owner, KNOT_CLASS_IN, HS_RRTYPE_KEY), KNOT_EOK);
+	ck_assert_int_eq(knot_pkt_begin(pkt, KNOT_ANSWER), KNOT_EOK);
+	const hs_key_t *ks[] = { k1, k2 };
+	for (int i = 0; i < 2; i++) {
+		if (ks[i] == NULL) {
+			continue;
+		}
+		knot_rrset_t *rr = knot_rrset_new(ka->owner, HS_RRTYPE_KEY, KNOT_CLASS_IN, 300, NULL);
+		ck_assert_int_eq(knot_rrset_add_rdata(rr, ks[i]->rdata.data, ks[i]->rdata.size, NULL), KNOT_EOK);
+		ck_assert_int_eq(knot_pkt_put(pkt, 0, rr, 0), KNOT_EOK);
+		knot_rrset_free(rr, NULL);
+	}
+	size_t n = pkt->size;
+	memcpy(buf, pkt->wire, n);
+	knot_pkt_free(pkt);
+	return n;
+}
+
+START_TEST(lookups)
+{
+	hs_trust_t *t = NULL;
+	ck_assert_int_eq(hs_trust_new(2, &t), HS_EOK);
+	ck_assert_int_eq(hs_trust_add_pending(t, ka->owner, RD(ka), T0, NULL), HS_EOK);
+	ck_assert_int_eq(hs_trust_add_pending(t, kb->owner, RD(kb), T0, NULL), HS_EOK);
+	uint8_t b1[4096], b2[4096];
+	/* validated look-up: AD needed, the key must be in the answer */
+	size_t n1 = key_answer(b1, ka, NULL, KNOT_RCODE_NOERROR, false, true);
+	ck_assert_int_eq(hs_trust_check_validated(t, ka->owner, RD(ka), b1, n1, T0), HS_EDISC_NOAD);
+	n1 = key_answer(b1, kb, NULL, KNOT_RCODE_NOERROR, true, false);
+	ck_assert_int_eq(hs_trust_check_validated(t, ka->owner, RD(ka), b1, n1, T0), HS_ENOTFOUND);
+	n1 = key_answer(b1, kb, ka, KNOT_RCODE_SERVFAIL, true, false);
+	ck_assert_int_eq(hs_trust_check_validated(t, ka->owner, RD(ka), b1, n1, T0), HS_EDISC_RCODE);
+	ck_assert_int_eq(hs_trust_check_validated(t, ka->owner, RD(ka), b1, 5, T0), HS_EDISC_MISMATCH);
+	ck_assert_int_eq(hs_trust_find(t, ka->owner, RD(ka))->state, HS_TRUST_PENDING);
+	n1 = key_answer(b1, kb, ka, KNOT_RCODE_NOERROR, true, false);
+	ck_assert_int_eq(hs_trust_check_validated(t, ka->owner, RD(ka), b1, n1, T0 + 1), HS_EOK);
+	ck_assert_int_eq(hs_trust_find(t, ka->owner, RD(ka))->state, HS_TRUST_TRUSTED);
+	ck_assert_int_eq(hs_trust_find(t, ka->owner, RD(ka))->via, HS_TRUST_VIA_DNSSEC);
+	ck_assert_int_eq(hs_trust_check_validated(t, ko->owner, RD(ko), b1, n1, T0), HS_ENOTFOUND);
+
+	/* multi-vantage rounds for kb: every answer AA with the key */
+	const uint8_t *ans[2] = { b1, b2 };
+	size_t lens[2];
+	hs_trust_state_t st;
+	lens[0] = key_answer(b1, kb, NULL, KNOT_RCODE_NOERROR, false, true);
+	lens[1] = key_answer(b2, kb, ka, KNOT_RCODE_NOERROR, false, true);
+	ck_assert_int_eq(hs_trust_check_round(t, kb->owner, RD(kb), ans, lens, 2, T0 + 2, &st), HS_EOK);
+	ck_assert_int_eq(st, HS_TRUST_PENDING);
+	ck_assert_uint_eq(hs_trust_find(t, kb->owner, RD(kb))->confirmations, 1);
+	lens[1] = key_answer(b2, ka, NULL, KNOT_RCODE_NOERROR, false, true);   /* one server differs */
+	ck_assert_int_eq(hs_trust_check_round(t, kb->owner, RD(kb), ans, lens, 2, T0 + 3, &st), HS_EOK);
+	ck_assert_uint_eq(hs_trust_find(t, kb->owner, RD(kb))->confirmations, 0);
+	lens[1] = key_answer(b2, kb, NULL, KNOT_RCODE_NOERROR, false, false);  /* not authoritative */
+	ck_assert_int_eq(hs_trust_check_round(t, kb->owner, RD(kb), ans, lens, 2, T0 + 4, &st), HS_EOK);
+	ck_assert_uint_eq(hs_trust_find(t, kb->owner, RD(kb))->confirmations, 0);
+	ck_assert_int_eq(hs_trust_check_round(t, kb->owner, RD(kb), ans, lens, 0, T0 + 4, &st), HS_EOK);
+	ck_assert_uint_eq(hs_trust_find(t, kb->owner, RD(kb))->confirmations, 0);
+	lens[1] = key_answer(b2, kb, NULL, KNOT_RCODE_NOERROR, false, true);
+	ck_assert_int_eq(hs_trust_check_round(t, kb->owner, RD(kb), ans, lens, 2, T0 + 5, &st), HS_EOK);
+	ck_assert_int_eq(hs_trust_check_round(t, kb->owner, RD(kb), ans, lens, 2, T0 + 6, &st), HS_EOK);
+	ck_assert_int_eq(st, HS_TRUST_TRUSTED);
+	/* kb now trusted via MULTI replaced ka */
+	ck_assert_int_eq(hs_trust_find(t, kb->owner, RD(kb))->via, HS_TRUST_VIA_MULTI);
+	ck_assert_ptr_null(hs_trust_find(t, ka->owner, RD(ka)));
+	hs_trust_free(t);
+}
+END_TEST
+
 START_TEST(persist)
 {
 	hs_trust_t *t = NULL, *u = NULL;
@@ -253,6 +334,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("store");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, states);
+	tcase_add_test(tc, lookups);
 	tcase_add_test(tc, persist);
 	tcase_add_test(tc, corrupt_files);
 	suite_add_tcase(s, tc);
