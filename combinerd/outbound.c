@@ -167,7 +167,8 @@ static void xfr_served(const struct sockaddr *peer, const knot_dname_t *zone, hs
 	const char *k = kind == HS_XFR_AXFR ? "AXFR" : kind == HS_XFR_IXFR ? "IXFR"
 	              : kind == HS_XFR_UPTODATE ? "IXFR (up to date)" : "transfer";
 	if (err == HS_EOK) {
-		hs_log(HS_LOG_NOTICE, zn, p, "%s out: %zu messages, %zu records", k, messages, rrs);
+		hs_log(kind == HS_XFR_UPTODATE ? HS_LOG_INFO : HS_LOG_NOTICE, zn, p,
+		       "%s out: %zu messages, %zu records", k, messages, rrs);
 	} else if (err == HS_EXFR_RCODE) {
 		hs_log(HS_LOG_WARNING, zn, p, "transfer out refused");
 	} else {

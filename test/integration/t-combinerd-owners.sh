@@ -102,3 +102,18 @@ grep -q "IXFR in: owner serial 100 -> 101" "$W/cbd.log" || fail "no IXFR from na
 [ "$(axfr "$P_OWN" owner-xfr | strip5)" = "$(axfr "$P_CMB" signer-xfr | strip5)" ] ||
 	fail "combined zone differs from named's after the change"
 ok "owner change by IXFR from named reaches nsd with the contribution kept"
+
+# the owner's serial goes backwards: the last good zone stays, logged, nothing sent on
+s2=$(cbd_serial)
+owner_zone 50 >"$W/nown/example.zone" <<EOF2
+backwards	A	192.0.2.50
+EOF2
+kill "$PID_owner"
+sleep 0.5
+rm -f "$W/nown/example.zone.jnl"   # named refuses to go back while it has a journal
+bg owner2 named -g -c "$W/nown/named.conf"
+wait_for 10 grep -q "primary's serial 50 is older than ours (101)" "$W/cbd.log" ||
+	fail "serial going backwards not logged: $(tail -3 "$W/cbd.log")"
+[ "$(cbd_serial)" = "$s2" ] || fail "serial moved"
+[ -z "$(axfr "$P_CMB" signer-xfr | grep backwards)" ] || fail "backwards data taken"
+ok "owner serial backwards (101 -> 50): refused, logged, last good zone kept"
