@@ -557,6 +557,27 @@ int hs_deleg_load(const char *path, const knot_dname_t *origin, hs_zone_t **out,
 	return HS_EOK;
 }
 
+bool hs_deleg_is_sender(const hs_hsync_t *hsync, size_t n, const knot_dname_t *self,
+                        bool (*operational)(const knot_dname_t *identity, void *ctx), void *ctx)
+{
+	if (hsync == NULL || self == NULL) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const hs_hsync_t *h = &hsync[i];
+		if (h->state != HS_HSYNC_STATE_ON || h->sign != HS_HSYNC_SIGN_SIGN) {
+			continue;
+		}
+		if (hs_dname_equal(h->identity, self)) {
+			return true;
+		}
+		if (operational != NULL && operational(h->identity, ctx)) {
+			return false;
+		}
+	}
+	return false;
+}
+
 /* ---- bootstrap and KeyState ------------------------------------------------------ */
 
 int hs_deleg_bootstrap_new(const knot_dname_t *parent, const hs_key_t *key, uint32_t ttl,

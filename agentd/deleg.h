@@ -67,6 +67,7 @@
 
 #include "common/zone.h"
 #include "libhsync/key.h"
+#include "libhsync/rr.h"
 #include "libhsync/sig0.h"
 
 #define HS_DELEG_BACKOFF_MIN 5
@@ -163,6 +164,17 @@ int hs_deleg_changes(hs_zone_t *old, hs_zone_t *now, hs_deleg_mode_t mode,
 int hs_deleg_save(hs_zone_t *zone, const char *path, char *why, size_t whylen);
 int hs_deleg_load(const char *path, const knot_dname_t *origin, hs_zone_t **out,
                   char *why, size_t whylen);
+
+/*
+ * With several providers one agent talks to the parent for the zone: the
+ * first identity, in HSYNC order (the decoded RRset, canonical order), whose
+ * HSYNC has State ON and Sign SIGN and that is OPERATIONAL: SELF always
+ * counts as operational, another identity when OPERATIONAL(identity, ctx)
+ * says so (NULL: none does). True when that identity is SELF; false also
+ * when there is none (SELF not listed as a signer).
+ */
+bool hs_deleg_is_sender(const hs_hsync_t *hsync, size_t n, const knot_dname_t *self,
+                        bool (*operational)(const knot_dname_t *identity, void *ctx), void *ctx);
 
 /* ---- key bootstrap and KeyState ------------------------------------------------- */
 

@@ -451,6 +451,34 @@ START_TEST(bootstrap_msg)
 }
 END_TEST
 
+static bool op_b(const knot_dname_t *id, void *ctx)
+{
+	return hs_dname_equal(id, (const knot_dname_t *)ctx);
+}
+
+START_TEST(sender)
+{
+	hs_hsync_t h[3];
+	ck_assert_int_eq(hs_hsync_from_text(&h[0], "ON AGENT NOSIGN a.example. ."), HS_EOK);
+	ck_assert_int_eq(hs_hsync_from_text(&h[1], "ON AGENT SIGN b.example. ."), HS_EOK);
+	ck_assert_int_eq(hs_hsync_from_text(&h[2], "ON AGENT SIGN c.example. ."), HS_EOK);
+	knot_dname_storage_t a, b, c;
+	knot_dname_from_str(a, "a.example.", sizeof(a));
+	knot_dname_from_str(b, "b.example.", sizeof(b));
+	knot_dname_from_str(c, "c.example.", sizeof(c));
+	/* b is the first signer: if it is operational, b sends and c does not */
+	ck_assert(hs_deleg_is_sender(h, 3, b, op_b, b));
+	ck_assert(!hs_deleg_is_sender(h, 3, c, op_b, b));
+	/* b not operational: c takes over */
+	ck_assert(hs_deleg_is_sender(h, 3, c, NULL, NULL));
+	/* a does not sign: never */
+	ck_assert(!hs_deleg_is_sender(h, 3, a, NULL, NULL));
+	h[1].state = HS_HSYNC_STATE_OFF;
+	ck_assert(hs_deleg_is_sender(h, 3, c, op_b, b));
+	ck_assert(!hs_deleg_is_sender(h, 0, c, NULL, NULL));
+}
+END_TEST
+
 START_TEST(backoff)
 {
 	hs_backoff_t b;
@@ -489,6 +517,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, first_time);
 	tcase_add_test(tc, state_file);
 	tcase_add_test(tc, bootstrap_msg);
+	tcase_add_test(tc, sender);
 	tcase_add_test(tc, backoff);
 	suite_add_tcase(s, tc);
 	return s;
