@@ -14,6 +14,7 @@
  *      zone is not the parent zone we serve                NOTAUTH
  *   5. no SIG(0), or a TSIG                                REFUSED
  *      SIG(0) malformed, not last, twice                   FORMERR
+ *      SIG(0) algorithm not one we verify (8, 13, 14, 15)  BADKEY
  *   6. key: the trust store's keys for (signer, tag, algorithm), any
  *      state; if it has none, the KEYs the UPDATE itself adds at the signer
  *      name (a self-signed bootstrap). Neither:             BADKEY
@@ -58,6 +59,11 @@
  * known (else NOTAUTH as above); the state of an unknown key is answered
  * anyway (5). Answer NOERROR with the KeyState option: KEY-ID as asked,
  * KEY-STATE hs_trust_keystate(), KEY-DATA 0. Verdict HS_PARENT_KEYSTATE.
+ *
+ * Before the changes go to the primary, hs_parent_ds_check() applies the
+ * scanner's DS rule with the child's DNSKEY RRset from a validated look-up
+ * (the caller's query); a trusted key that verified but is missing from
+ * the store (cannot happen) is SERVFAIL, never trusted.
  *
  * Ownership: hs_parent_result_t is storage the caller owns (init/clear);
  * its changes list is owned by it. Packets through out pointers are NEW.
