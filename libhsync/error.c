@@ -81,6 +81,7 @@ static const char *const texts[] = {
 	[HS_EDISC_RCODE - HS_ERROR_MIN]    = "resolver answered with an error RCODE",
 	[HS_EDISC_MISMATCH - HS_ERROR_MIN] = "not the answer to our query",
 	[HS_EDISC_DATA - HS_ERROR_MIN]     = "published discovery record malformed or unusable",
+	[HS_ESYNC_REFUSED - HS_ERROR_MIN]  = "SYNC part refused by HSYNC or content policy",
 };
 
 const char *hs_strerror(int code)

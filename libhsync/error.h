@@ -101,6 +101,8 @@ enum {
 	HS_EDISC_MISMATCH, /* not the answer to our query (ID, question, QR, malformed) */
 	HS_EDISC_DATA,     /* published record malformed or unusable */
 
+	HS_ESYNC_REFUSED,  /* a peer's SYNC part refused (HSYNC or content policy) */
+
 	HS_ERROR_MAX
 };
 
