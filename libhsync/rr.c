@@ -14,9 +14,7 @@
 #include "libhsync/codepoints.h"
 #include "libhsync/error.h"
 #include "libhsync/rr.h"
-
-/* Generic RDATA longer than this cannot be HSYNC or DSYNC. */
-#define GENERIC_MAX 1024
+#include "libhsync/rrlex.h"
 
 /* ---- names in wire form ------------------------------------------------------ */
 
@@ -82,19 +80,9 @@ static int name_put(const uint8_t *name, uint8_t *out, size_t cap, size_t *pos, 
 
 /* ---- tokens ---------------------------------------------------------------------- */
 
-/*
- * A lexer over zone-file text: whitespace and parentheses separate tokens,
- * a backslash escapes the next character, a quoted string is one token, and
- * ';' starts a comment to the end of the line (collected if cbuf is set).
- */
-struct lex {
-	const char *s;
-	size_t n, pos;
-	char *cbuf;
-	size_t ccap, clen;
-};
 
-static void lex_init(struct lex *lx, const char *s, size_t n)
+
+void hs_rr_lex_init(struct hs_rr_lex *lx, const char *s, size_t n)
 {
 	memset(lx, 0, sizeof(*lx));
 	lx->s = s;
@@ -106,7 +94,7 @@ static bool is_sep(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '(' || c == ')';
 }
 
-static void lex_comment(struct lex *lx)
+static void lex_comment(struct hs_rr_lex *lx)
 {
 	size_t start = ++lx->pos;
 	while (lx->pos < lx->n && lx->s[lx->pos] != '\n') {
@@ -123,7 +111,7 @@ static void lex_comment(struct lex *lx)
 }
 
 /* Next token: true and its start, length and offset, or false at the end. */
-static bool lex_next(struct lex *lx, const char **tok, size_t *len, size_t *off)
+bool hs_rr_lex_next(struct hs_rr_lex *lx, const char **tok, size_t *len, size_t *off)
 {
 	while (lx->pos < lx->n) {
 		char c = lx->s[lx->pos];
@@ -159,11 +147,11 @@ static bool lex_next(struct lex *lx, const char **tok, size_t *len, size_t *off)
 }
 
 /* Next token copied NUL-terminated into buf: 0, HS_ETRUNC at the end, HS_ESYNTAX if too long. */
-static int lex_word(struct lex *lx, char *buf, size_t cap)
+static int lex_word(struct hs_rr_lex *lx, char *buf, size_t cap)
 {
 	const char *t;
 	size_t len, off;
-	if (!lex_next(lx, &t, &len, &off)) {
+	if (!hs_rr_lex_next(lx, &t, &len, &off)) {
 		return HS_ETRUNC;
 	}
 	if (len >= cap) {
@@ -174,12 +162,12 @@ static int lex_word(struct lex *lx, char *buf, size_t cap)
 	return HS_EOK;
 }
 
-static bool lex_more(struct lex *lx)
+static bool lex_more(struct hs_rr_lex *lx)
 {
 	const char *t;
 	size_t len, off;
 	size_t save = lx->pos;
-	bool more = lex_next(lx, &t, &len, &off);
+	bool more = hs_rr_lex_next(lx, &t, &len, &off);
 	lx->pos = save;
 	return more;
 }
@@ -363,7 +351,7 @@ static const char *hsync_mnemonic(uint8_t v, const char *m1, const char *m2, cha
 }
 
 /* HSYNC presentation tokens (case kept) from the lexer, which must then be empty. */
-static int hsync_parse(struct lex *lx, const uint8_t *origin, hs_hsync_t *o)
+static int hsync_parse(struct hs_rr_lex *lx, const uint8_t *origin, hs_hsync_t *o)
 {
 	char tok[KNOT_DNAME_TXT_MAXLEN + 1];
 	int rc;
@@ -544,7 +532,7 @@ int hs_rr_type_from_text(const char *text, uint16_t *type)
 	return HS_EOK;
 }
 
-static int dsync_parse(struct lex *lx, const uint8_t *origin, hs_dsync_t *o)
+static int dsync_parse(struct hs_rr_lex *lx, const uint8_t *origin, hs_dsync_t *o)
 {
 	char tok[KNOT_DNAME_TXT_MAXLEN + 1];
 	unsigned long x;
@@ -687,7 +675,7 @@ static int hexval(char c)
 }
 
 /* After "\#": LENGTH then hex words. */
-static int generic_parse(struct lex *lx, uint8_t *out, size_t cap, size_t *outlen)
+static int generic_parse(struct hs_rr_lex *lx, uint8_t *out, size_t cap, size_t *outlen)
 {
 	char tok[16];
 	unsigned long want;
@@ -702,7 +690,7 @@ static int generic_parse(struct lex *lx, uint8_t *out, size_t cap, size_t *outle
 	int hi = -1;
 	const char *t;
 	size_t len, off;
-	while (lex_next(lx, &t, &len, &off)) {
+	while (hs_rr_lex_next(lx, &t, &len, &off)) {
 		for (size_t i = 0; i < len; i++) {
 			int v = hexval(t[i]);
 			if (v < 0) {
@@ -733,7 +721,7 @@ static int generic_parse(struct lex *lx, uint8_t *out, size_t cap, size_t *outle
 }
 
 /* RDATA of type from the lexer, either form, strictly checked, case kept. */
-static int rdata_parse(uint16_t type, struct lex *lx, const uint8_t *origin,
+int hs_rr_rdata_parse(uint16_t type, struct hs_rr_lex *lx, const uint8_t *origin,
                        uint8_t *out, size_t cap, size_t *outlen)
 {
 	if (type != HS_RRTYPE_HSYNC && type != HS_RRTYPE_DSYNC) {
@@ -742,7 +730,7 @@ static int rdata_parse(uint16_t type, struct lex *lx, const uint8_t *origin,
 	const char *t;
 	size_t len, off;
 	size_t save = lx->pos;
-	if (lex_next(lx, &t, &len, &off) && len == 2 && memcmp(t, "\\#", 2) == 0) {
+	if (hs_rr_lex_next(lx, &t, &len, &off) && len == 2 && memcmp(t, "\\#", 2) == 0) {
 		uint8_t buf[GENERIC_MAX];
 		size_t n;
 		int rc = generic_parse(lx, buf, sizeof(buf), &n);
@@ -780,9 +768,9 @@ int hs_rr_rdata_from_text(uint16_t type, const char *text, const uint8_t *origin
 	if (text == NULL || out == NULL || outlen == NULL) {
 		return HS_EINVAL;
 	}
-	struct lex lx;
-	lex_init(&lx, text, strlen(text));
-	return rdata_parse(type, &lx, origin, out, cap, outlen);
+	struct hs_rr_lex lx;
+	hs_rr_lex_init(&lx, text, strlen(text));
+	return hs_rr_rdata_parse(type, &lx, origin, out, cap, outlen);
 }
 
 int hs_rr_rdata_to_text(uint16_t type, const uint8_t *rdata, size_t len, char *out, size_t cap)
@@ -827,366 +815,4 @@ int hs_rr_rdata_to_generic(const uint8_t *rdata, size_t len, char *out, size_t c
 		out[pos] = '\0';
 	}
 	return HS_EOK;
-}
-
-/* ---- the line converter ----------------------------------------------------------- */
-
-struct hs_rr_conv {
-	int mode;
-	zs_scanner_t zs;
-	bool has_origin;  /* given, or set by $ORIGIN: relative RDATA names allowed */
-	knot_dname_storage_t origin;
-	uint32_t ttl;
-	bool have_owner;
-	knot_dname_storage_t owner;
-	char detail[512];
-	char comments[512];
-};
-
-int hs_rr_conv_new(hs_rr_conv_t **out, int mode, const char *origin)
-{
-	if (out == NULL || (mode != HS_RR_GENERIC && mode != HS_RR_PRESENTATION)) {
-		return HS_EINVAL;
-	}
-	hs_rr_conv_t *c = calloc(1, sizeof(*c));
-	if (c == NULL) {
-		return HS_ENOMEM;
-	}
-	c->mode = mode;
-	c->ttl = 3600;
-	c->has_origin = origin != NULL;
-	const char *o = origin != NULL ? origin : ".";
-	if (knot_dname_from_str(c->origin, o, sizeof(c->origin)) == NULL) {
-		free(c);
-		return HS_ENAME;
-	}
-	*out = c;
-	return HS_EOK;
-}
-
-void hs_rr_conv_free(hs_rr_conv_t *conv)
-{
-	free(conv);
-}
-
-const char *hs_rr_conv_detail(const hs_rr_conv_t *conv)
-{
-	return conv != NULL ? conv->detail : "";
-}
-
-bool hs_rr_line_open(const char *buf, size_t len)
-{
-	int depth = 0;
-	bool quote = false;
-	for (size_t i = 0; i < len; i++) {
-		char c = buf[i];
-		if (c == '\\') {
-			i++;
-		} else if (quote) {
-			quote = c != '"';
-		} else if (c == '"') {
-			quote = true;
-		} else if (c == ';') {
-			while (i + 1 < len && buf[i + 1] != '\n') {
-				i++;
-			}
-		} else if (c == '(') {
-			depth++;
-		} else if (c == ')' && depth > 0) {
-			depth--;
-		}
-	}
-	return depth > 0;
-}
-
-static int conv_fail(hs_rr_conv_t *c, int rc, const char *what)
-{
-	if (what != NULL && strstr(hs_strerror(rc), what) == NULL) {
-		snprintf(c->detail, sizeof(c->detail), "%s: %s", what, hs_strerror(rc));
-	} else {
-		snprintf(c->detail, sizeof(c->detail), "%s", hs_strerror(rc));
-	}
-	return rc;
-}
-
-/*
- * Run text (one record or one directive, owner given) through libzscanner
- * with the converter's origin and TTL; keep what it learnt. HS_ESYNTAX with
- * the scanner's reason in detail if it is not exactly one good record or
- * directive.
- */
-static int conv_scan(hs_rr_conv_t *c, const char *text, size_t len, bool directive)
-{
-	knot_dname_txt_storage_t otext;
-	if (knot_dname_to_str(otext, c->origin, sizeof(otext)) == NULL) {
-		return conv_fail(c, HS_ENAME, "$ORIGIN");
-	}
-	zs_scanner_t *zs = &c->zs;
-	if (zs_init(zs, otext, KNOT_CLASS_IN, c->ttl) != 0 ||
-	    zs_set_input_string(zs, text, len) != 0) {
-		snprintf(c->detail, sizeof(c->detail), "%s", zs_strerror(zs->error.code));
-		zs_deinit(zs);
-		return HS_ESYNTAX;
-	}
-	int records = 0, rc = HS_EOK;
-	while (rc == HS_EOK) {
-		if (zs_parse_record(zs) != 0 || zs->state == ZS_STATE_ERROR) {
-			snprintf(c->detail, sizeof(c->detail), "%s", zs_strerror(zs->error.code));
-			rc = HS_ESYNTAX;
-		} else if (zs->state == ZS_STATE_DATA) {
-			records++;
-			memcpy(c->owner, zs->r_owner, zs->r_owner_length);
-			c->have_owner = true;
-		} else if (zs->state == ZS_STATE_INCLUDE) {
-			snprintf(c->detail, sizeof(c->detail), "$INCLUDE inside a record");
-			rc = HS_ESYNTAX;
-		} else {
-			break;  /* EOF */
-		}
-	}
-	if (rc == HS_EOK && records != (directive ? 0 : 1)) {
-		snprintf(c->detail, sizeof(c->detail), "not exactly one record");
-		rc = HS_ESYNTAX;
-	}
-	if (rc == HS_EOK && directive) {
-		memcpy(c->origin, zs->zone_origin, zs->zone_origin_length);
-		c->ttl = zs->default_ttl;
-	}
-	zs_deinit(zs);
-	return rc;
-}
-
-/* Scan a record line, with the last owner put in front when it has none. */
-static int conv_scan_record(hs_rr_conv_t *c, const char *line, size_t len, bool no_owner)
-{
-	knot_dname_txt_storage_t owner = "";
-	if (no_owner) {
-		if (!c->have_owner) {
-			snprintf(c->detail, sizeof(c->detail), "record without owner and no previous owner");
-			return HS_ESYNTAX;
-		}
-		knot_dname_to_str(owner, c->owner, sizeof(owner));
-	}
-	size_t olen = strlen(owner);
-	char *buf = malloc(olen + len + 2);
-	if (buf == NULL) {
-		return conv_fail(c, HS_ENOMEM, NULL);
-	}
-	memcpy(buf, owner, olen);
-	memcpy(buf + olen, line, len);
-	buf[olen + len] = '\n';
-	int rc = conv_scan(c, buf, olen + len + 1, false);
-	free(buf);
-	return rc;
-}
-
-static int out_put(char *out, size_t cap, size_t *pos, const char *s, size_t n)
-{
-	if (*pos + n >= cap) {
-		return HS_ESPACE;
-	}
-	memcpy(out + *pos, s, n);
-	*pos += n;
-	out[*pos] = '\0';
-	return HS_EOK;
-}
-
-static int pass_through(hs_rr_conv_t *c, const char *line, char *out, size_t cap)
-{
-	size_t pos = 0;
-	int rc = out_put(out, cap, &pos, line, strlen(line));
-	return rc != HS_EOK ? conv_fail(c, rc, NULL) : HS_EOK;
-}
-
-static int conv_directive(hs_rr_conv_t *c, const char *line, const char *tok, size_t tlen,
-                          char *out, size_t cap)
-{
-	if ((tlen == 7 && strncasecmp(tok, "$ORIGIN", 7) == 0) ||
-	    (tlen == 4 && strncasecmp(tok, "$TTL", 4) == 0)) {
-		size_t len = strlen(line);
-		char *buf = malloc(len + 2);
-		if (buf == NULL) {
-			return conv_fail(c, HS_ENOMEM, NULL);
-		}
-		memcpy(buf, line, len);
-		buf[len] = '\n';
-		int rc = conv_scan(c, buf, len + 1, true);
-		free(buf);
-		if (rc != HS_EOK) {
-			return rc;
-		}
-		if (tlen == 7) {
-			c->has_origin = true;
-		}
-		return pass_through(c, line, out, cap);
-	}
-	if (tlen == 8 && strncasecmp(tok, "$INCLUDE", 8) == 0) {
-		return pass_through(c, line, out, cap);  /* not followed */
-	}
-	snprintf(c->detail, sizeof(c->detail), "unknown directive %.*s", (int)tlen, tok);
-	return HS_ESYNTAX;
-}
-
-/* Is the token a TTL (digits, maybe with BIND units) or a class? */
-static bool is_ttl_or_class(const char *t, size_t len)
-{
-	char buf[32];
-	if (len == 0 || len >= sizeof(buf)) {
-		return false;
-	}
-	if (isdigit((unsigned char)t[0])) {
-		return true;
-	}
-	memcpy(buf, t, len);
-	buf[len] = '\0';
-	uint16_t cls;
-	return knot_rrclass_from_string(buf, &cls) == 0;
-}
-
-int hs_rr_conv_line(hs_rr_conv_t *c, const char *line, char *out, size_t cap)
-{
-	if (c == NULL || line == NULL || out == NULL || cap == 0) {
-		return HS_EINVAL;
-	}
-	c->detail[0] = '\0';
-	c->comments[0] = '\0';
-	out[0] = '\0';
-	size_t n = strlen(line);
-	struct lex lx;
-	lex_init(&lx, line, n);
-	const char *t;
-	size_t tlen, off;
-	if (!lex_next(&lx, &t, &tlen, &off)) {
-		return pass_through(c, line, out, cap);  /* blank or comment */
-	}
-	if (off == 0 && t[0] == '$') {
-		return conv_directive(c, line, t, tlen, out, cap);
-	}
-	bool no_owner = off != 0;
-	const char *toks[4];
-	size_t lens[4], offs[4], ntok = 0;
-	toks[0] = t;
-	lens[0] = tlen;
-	offs[0] = off;
-	ntok = 1;
-	/* owner, then up to two of TTL / class, then the type */
-	size_t want = no_owner ? 3 : 4;
-	while (ntok < want && lex_next(&lx, &toks[ntok], &lens[ntok], &offs[ntok])) {
-		ntok++;
-	}
-	/* find the type token: first after owner that is neither TTL nor class */
-	size_t i = no_owner ? 0 : 1;
-	while (i < ntok && i < (no_owner ? 2u : 3u) && is_ttl_or_class(toks[i], lens[i])) {
-		i++;
-	}
-	uint16_t type = 0;
-	if (i < ntok) {
-		char tb[32];
-		if (lens[i] < sizeof(tb)) {
-			memcpy(tb, toks[i], lens[i]);
-			tb[lens[i]] = '\0';
-			if (hs_rr_type_from_text(tb, &type) != HS_EOK || isdigit((unsigned char)tb[0])) {
-				type = 0;
-			}
-		}
-	}
-	if (type != HS_RRTYPE_HSYNC && type != HS_RRTYPE_DSYNC) {
-		int rc = conv_scan_record(c, line, n, no_owner);
-		return rc != HS_EOK ? rc : pass_through(c, line, out, cap);
-	}
-
-	/* HSYNC or DSYNC: parse the RDATA from after the type token. */
-	const char *what = type == HS_RRTYPE_HSYNC ? "HSYNC" : "DSYNC";
-	lex_init(&lx, line, n);
-	lx.pos = offs[i] + lens[i];
-	lx.cbuf = c->comments;
-	lx.ccap = sizeof(c->comments);
-	uint8_t wire[GENERIC_MAX];
-	size_t wlen;
-	int rc = rdata_parse(type, &lx, c->has_origin ? c->origin : NULL, wire, sizeof(wire), &wlen);
-	if (rc != HS_EOK) {
-		return conv_fail(c, rc, what);
-	}
-	/* comments before the type token count too */
-	struct lex pre;
-	lex_init(&pre, line, offs[i]);
-	pre.cbuf = c->comments + strlen(c->comments);
-	pre.ccap = sizeof(c->comments) - strlen(c->comments);
-	while (lex_next(&pre, &t, &tlen, &off)) {
-	}
-
-	/* prefix: as written if it is plain, else its tokens */
-	char prefix[2 * KNOT_DNAME_TXT_MAXLEN + 64];
-	size_t plen = 0;
-	if (strcspn(line, "()\n") >= offs[i]) {
-		if (offs[i] >= sizeof(prefix)) {
-			return conv_fail(c, HS_ESPACE, what);
-		}
-		memcpy(prefix, line, offs[i]);
-		plen = offs[i];
-	} else {
-		if (no_owner) {
-			prefix[plen++] = '\t';
-		}
-		for (size_t k = 0; k < i; k++) {
-			if (plen + lens[k] + 2 >= sizeof(prefix)) {
-				return conv_fail(c, HS_ESPACE, what);
-			}
-			memcpy(prefix + plen, toks[k], lens[k]);
-			plen += lens[k];
-			prefix[plen++] = ' ';
-		}
-	}
-	prefix[plen] = '\0';
-
-	char typetext[16], gtype[16], rtext[HS_RR_TEXT_MAX], gtext[2 * GENERIC_MAX + 16];
-	snprintf(gtype, sizeof(gtype), "TYPE%u", type);
-	if ((rc = hs_rr_rdata_to_generic(wire, wlen, gtext, sizeof(gtext))) != HS_EOK) {
-		return conv_fail(c, rc, what);
-	}
-	if (c->mode == HS_RR_GENERIC) {
-		snprintf(typetext, sizeof(typetext), "%s", gtype);
-		snprintf(rtext, sizeof(rtext), "%s", gtext);
-	} else {
-		snprintf(typetext, sizeof(typetext), "%s", what);
-		if ((rc = hs_rr_rdata_to_text(type, wire, wlen, rtext, sizeof(rtext))) != HS_EOK) {
-			return conv_fail(c, rc, what);
-		}
-	}
-
-	/* owner, TTL and class go through libzscanner, with the generic RDATA */
-	size_t slen = plen + strlen(gtype) + strlen(gtext) + 2;
-	char *scan = malloc(slen + 1);
-	if (scan == NULL) {
-		return conv_fail(c, HS_ENOMEM, NULL);
-	}
-	snprintf(scan, slen + 1, "%s%s %s", prefix, gtype, gtext);
-	rc = conv_scan_record(c, scan, strlen(scan), no_owner);
-	free(scan);
-	if (rc != HS_EOK) {
-		return rc;
-	}
-
-	size_t pos = 0;
-	if ((rc = out_put(out, cap, &pos, prefix, plen)) != HS_EOK ||
-	    (rc = out_put(out, cap, &pos, typetext, strlen(typetext))) != HS_EOK ||
-	    (rc = out_put(out, cap, &pos, " ", 1)) != HS_EOK ||
-	    (rc = out_put(out, cap, &pos, rtext, strlen(rtext))) != HS_EOK ||
-	    (rc = out_put(out, cap, &pos, c->comments, strlen(c->comments))) != HS_EOK) {
-		out[0] = '\0';
-		return conv_fail(c, rc, NULL);
-	}
-	return HS_EOK;
-}
-
-int hs_rr_line_convert(const char *line, int mode, const char *origin, char *out, size_t cap)
-{
-	hs_rr_conv_t *c;
-	int rc = hs_rr_conv_new(&c, mode, origin);
-	if (rc != HS_EOK) {
-		return rc;
-	}
-	rc = hs_rr_conv_line(c, line, out, cap);
-	hs_rr_conv_free(c);
-	return rc;
 }
