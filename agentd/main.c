@@ -91,7 +91,31 @@ struct agent {
 	struct send *sends;
 	struct hsq *hsqs;
 	bool stopping;
+	knot_dname_storage_t *ignored;   /* zones ignored (HSYNC without us), logged once */
+	size_t nignored;
 };
+
+/* Note ZONE as ignored (IGNORED true) or not; true when that is news. */
+static bool set_ignored(struct agent *a, const knot_dname_t *zone, bool ignored)
+{
+	for (size_t i = 0; i < a->nignored; i++) {
+		if (knot_dname_is_case_equal(a->ignored[i], zone)) {
+			if (!ignored) {
+				memcpy(a->ignored[i], a->ignored[--a->nignored], sizeof(a->ignored[i]));
+			}
+			return !ignored;
+		}
+	}
+	if (!ignored) {
+		return false;
+	}
+	knot_dname_storage_t *t = realloc(a->ignored, (a->nignored + 1) * sizeof(*t));
+	if (t != NULL) {
+		a->ignored = t;
+		knot_dname_copy_lower(a->ignored[a->nignored++], zone);
+	}
+	return true;
+}
 
 /* ---- logging of peer changes -------------------------------------------------- */
 
@@ -189,13 +213,16 @@ static void apply_zone(struct agent *a, const knot_dname_t *zone, agd_src_t src,
 		return;
 	}
 	if (!named) {
-		hs_log(HS_LOG_NOTICE, ztxt, NULL, "%s does not name our identity %s: zone ignored",
-		       n == 0 ? "no HSYNC RRset" : "HSYNC RRset", a->cfg->identity_txt);
+		if (set_ignored(a, zone, true)) {
+			hs_log(HS_LOG_NOTICE, ztxt, NULL, "%s does not name our identity %s: zone ignored",
+			       n == 0 ? "no HSYNC RRset" : "HSYNC RRset", a->cfg->identity_txt);
+		}
 		if (old != NULL && hs_peers_drop_zone(a->peers, ztxt) >= 0) {
 			a->dirty = true;
 		}
 		return;
 	}
+	(void)set_ignored(a, zone, false);
 	if (changed_ids && old != NULL) {
 		(void)hs_peers_drop_zone(a->peers, ztxt);
 	}
@@ -540,7 +567,9 @@ static void hsyncd_fetch(struct agent *a, const knot_dname_t *zone)
 	knot_dname_copy_lower(h->zone, zone);
 	h->pkt = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	int ret = h->pkt == NULL ? HS_ENOMEM :
-	          hs_xfr_query(h->pkt, h->zone, HS_RRTYPE_HSYNC, NULL, a->cfg->hsyncd.key, &h->tsig);
+	          /* hsyncd answers queries without TSIG (hsyncd(8), CAVEATS): the
+	           * query goes unsigned, to the configured local address */
+	          hs_xfr_query(h->pkt, h->zone, HS_RRTYPE_HSYNC, NULL, NULL, &h->tsig);
 	if (ret == 0) {
 		struct hs_net_query_opts qo = { .timeout_ms = 2000, .retries = 2 };
 		ret = hs_net_query(a->loop, (const struct sockaddr *)&a->cfg->hsyncd.addr,
@@ -1015,6 +1044,7 @@ int main(int argc, char *argv[])
 	(void)unlink(a.cfg->control);
 	agd_chan_clear(&a.chan);
 	agd_zones_free(&a.zones);
+	free(a.ignored);
 	hs_peers_free(a.peers);
 	hs_replay_free(a.replay);
 	free(a.peers_path);

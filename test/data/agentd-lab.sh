@@ -77,9 +77,11 @@ agent_conf() {
 		echo "heartbeat 1s; degraded 2; interrupted 5"
 		echo "hello-timeout 2s; backoff-min 1s; backoff-max 2s"
 		echo "log-level info"
-		echo "zone example.com {"
-		for id in "$@"; do echo "	hsync \"ON AGENT SIGN agent-$id.lab. .\""; done
-		echo "}"
+		if [ $# -gt 0 ]; then
+			echo "zone example.com {"
+			for id in "$@"; do echo "	hsync \"ON AGENT SIGN agent-$id.lab. .\""; done
+			echo "}"
+		fi
 		[ -n "${AGENT_EXTRA:-}" ] && echo "$AGENT_EXTRA"
 	} >"$W/$x.conf"
 	"$BIN/agentd" -n -f "$W/$x.conf" || fail "agentd -n $x.conf"
