@@ -9,6 +9,8 @@
  * builds a new blob and swaps the pointer in the hash table and the order
  * array (node->idx says where it is in the latter).
  *
+ * Sets are keyed by type and, for RRSIG, the type covered (see set_key()).
+ *
  * A node whose last RRset goes stays (empty, nsets 0) in both tables until
  * the next sort, so that re-adding it is cheap; iteration never sees it.
  */
@@ -185,36 +187,92 @@ static void set_rdataset(const node_t *n, const zset_t *s, knot_rdataset_t *out)
 	out->rdata = set_rdata(n, s);
 }
 
-static int find_set(const node_t *n, uint16_t type)
+/*
+ * Set keys. A set is keyed by its type and, for RRSIG, by the type it
+ * covers (the first two octets of its RDATA; 0 for RDATA shorter than
+ * that), so the RRSIGs covering one type have their own TTL. Keys sort by
+ * type, then covered type; as covered types are the leading RDATA octets,
+ * the RRSIG sets of a name, one after the other, are its RRSIG RDATA in
+ * canonical order, and their RDATA lie back to back in the node.
+ */
+static inline uint16_t rdata_covered(uint16_t type, const knot_rdata_t *rd)
 {
+	if (type != KNOT_RRTYPE_RRSIG || rd->len < 2) {
+		return 0;
+	}
+	return (uint16_t)((rd->data[0] << 8) | rd->data[1]);
+}
+
+static inline uint32_t mkkey(uint16_t type, uint16_t covered)
+{
+	return ((uint32_t)type << 16) | covered;
+}
+
+static inline uint32_t rdata_key(uint16_t type, const knot_rdata_t *rd)
+{
+	return mkkey(type, rdata_covered(type, rd));
+}
+
+static uint32_t set_key(const node_t *n, const zset_t *s)
+{
+	return rdata_key(s->type, set_rdata(n, s));
+}
+
+static int find_key(const node_t *n, uint32_t key)
+{
+	uint16_t type = (uint16_t)(key >> 16);
 	for (int i = 0; i < n->nsets; i++) {
-		if (n->sets[i].type == type) {
+		if (n->sets[i].type == type && set_key(n, &n->sets[i]) == key) {
 			return i;
 		}
 	}
 	return -1;
 }
 
+/* A change of one set: rds NULL or empty removes it. */
+typedef struct {
+	uint32_t key;
+	knot_rdataset_t rds;
+	uint32_t ttl;
+} change_t;
+
+static void changes_free(change_t *ch, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		knot_rdataset_clear(&ch[i].rds, NULL);
+	}
+	free(ch);
+}
+
 /*
- * A new blob: old (may be NULL: then owner names the node) with the set of
- * `type` replaced by rds/ttl, or removed when rds is NULL or empty.
+ * A new blob: old (may be NULL: then owner names the node) with the sets
+ * named in ch (ascending keys, each once) replaced by their RDATA/TTL, or
+ * removed when that is empty. The RDATA in ch must be normalized.
  */
 static node_t *node_build(const node_t *old, const uint8_t *owner, uint32_t hash,
-                          uint16_t type, const knot_rdataset_t *rds, uint32_t ttl)
+                          const change_t *ch, size_t nch)
 {
-	bool put = rds != NULL && rds->count > 0;
 	unsigned oldn = old != NULL ? old->nsets : 0;
-	unsigned nn = 0;
-	size_t blobs = 0;
-	for (unsigned i = 0; i < oldn; i++) {
-		if (old->sets[i].type != type) {
+	size_t nn = 0, blobs = 0;
+	/* Old sets that stay, then new ones. */
+	for (unsigned i = 0, c = 0; i < oldn; i++) {
+		uint32_t k = set_key(old, &old->sets[i]);
+		while (c < nch && ch[c].key < k) {
+			c++;
+		}
+		if (c >= nch || ch[c].key != k) {
 			nn++;
 			blobs += old->sets[i].size;
 		}
 	}
-	if (put) {
-		nn++;
-		blobs += rds->size;
+	for (size_t c = 0; c < nch; c++) {
+		if (ch[c].rds.count > 0) {
+			nn++;
+			blobs += ch[c].rds.size;
+		}
+	}
+	if (nn > UINT16_MAX) {
+		return NULL;
 	}
 	const uint8_t *own = old != NULL ? node_owner(old) : owner;
 	size_t olen = old != NULL ? old->owner_len : dname_len(owner);
@@ -235,28 +293,32 @@ static node_t *node_build(const node_t *old, const uint8_t *owner, uint32_t hash
 	}
 	size_t off = hdr;
 	unsigned j = 0, i = 0;
-	bool done = !put;
-	while (j < nn) {
-		zset_t *s = &n->sets[j];
-		if (!done && (i >= oldn || old->sets[i].type > type)) {
-			s->type = type;
-			s->count = rds->count;
-			s->ttl = ttl;
-			s->size = rds->size;
-			s->off = (uint32_t)off;
-			memcpy((uint8_t *)n + off, rds->rdata, rds->size);
-			done = true;
-		} else {
-			const zset_t *o = &old->sets[i++];
-			if (o->type == type) {
+	size_t c = 0;
+	while (i < oldn || c < nch) {
+		uint32_t ko = i < oldn ? set_key(old, &old->sets[i]) : 0;
+		if (c < nch && (i >= oldn || ch[c].key <= ko)) {
+			if (i < oldn && ch[c].key == ko) {
+				i++;    /* replaced or removed */
+			}
+			const change_t *x = &ch[c++];
+			if (x->rds.count == 0) {
 				continue;
 			}
+			zset_t *s = &n->sets[j++];
+			s->type = (uint16_t)(x->key >> 16);
+			s->count = x->rds.count;
+			s->ttl = x->ttl;
+			s->size = x->rds.size;
+			s->off = (uint32_t)off;
+			memcpy((uint8_t *)n + off, x->rds.rdata, x->rds.size);
+		} else {
+			const zset_t *o = &old->sets[i++];
+			zset_t *s = &n->sets[j++];
 			*s = *o;
 			s->off = (uint32_t)off;
 			memcpy((uint8_t *)n + off, set_rdata(old, o), o->size);
 		}
-		off += s->size;
-		j++;
+		off += n->sets[j - 1].size;
 	}
 	return n;
 }
@@ -538,22 +600,6 @@ size_t hs_zone_memory(const hs_zone_t *z)
 	return sizeof(*z) + z->bytes + z->cap * sizeof(node_t *) + z->tabcap * sizeof(node_t *);
 }
 
-/* Sorted, duplicate-free copy of rrs into *out (malloc'd). */
-static int normalize(const knot_rdataset_t *rrs, knot_rdataset_t *out)
-{
-	knot_rdataset_init(out);
-	knot_rdata_t *rd = rrs->rdata;
-	for (uint16_t i = 0; i < rrs->count; i++) {
-		int ret = knot_rdataset_add(out, rd, NULL);
-		if (ret != KNOT_EOK) {
-			knot_rdataset_clear(out, NULL);
-			return HS_ENOMEM;
-		}
-		rd = knot_rdataset_next(rd);
-	}
-	return HS_EOK;
-}
-
 static int check_rr(const hs_zone_t *z, const knot_rrset_t *rr)
 {
 	if (rr == NULL || rr->owner == NULL || rr->type == 0) {
@@ -568,15 +614,76 @@ static int check_rr(const hs_zone_t *z, const knot_rrset_t *rr)
 	return HS_EOK;
 }
 
-/* Set (owner, type) to rds/ttl; rds NULL or empty removes. rds must be normalized. */
-static int put_set(hs_zone_t *z, const knot_dname_t *owner, uint16_t type,
-                   const knot_rdataset_t *rds, uint32_t ttl)
+static int cmp_covered(const void *a, const void *b)
+{
+	uint16_t x = rdata_covered(KNOT_RRTYPE_RRSIG, *(knot_rdata_t *const *)a);
+	uint16_t y = rdata_covered(KNOT_RRTYPE_RRSIG, *(knot_rdata_t *const *)b);
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The RDATA of rrs split by set key: *out (malloc'd, free with
+ * changes_free()) gets one change per key, keys ascending, each with its
+ * RDATA normalized (sorted, no duplicates) and ttl 0; *n their number.
+ */
+static int split(uint16_t type, const knot_rdataset_t *rrs, change_t **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (rrs->count == 0) {
+		return HS_EOK;
+	}
+	knot_rdata_t **v = malloc(rrs->count * sizeof(*v));
+	change_t *ch = calloc(rrs->count, sizeof(*ch));
+	if (v == NULL || ch == NULL) {
+		free(v);
+		free(ch);
+		return HS_ENOMEM;
+	}
+	knot_rdata_t *rd = rrs->rdata;
+	for (uint16_t i = 0; i < rrs->count; i++) {
+		v[i] = rd;
+		rd = knot_rdataset_next(rd);
+	}
+	if (type == KNOT_RRTYPE_RRSIG) {
+		qsort(v, rrs->count, sizeof(*v), cmp_covered);
+	}
+	size_t nch = 0;
+	for (size_t s = 0; s < rrs->count;) {
+		change_t *c = &ch[nch++];
+		c->key = rdata_key(type, v[s]);
+		for (; s < rrs->count && rdata_key(type, v[s]) == c->key; s++) {
+			if (knot_rdataset_add(&c->rds, v[s], NULL) != KNOT_EOK) {
+				free(v);
+				changes_free(ch, nch);
+				return HS_ENOMEM;
+			}
+		}
+	}
+	free(v);
+	*out = ch;
+	*n = nch;
+	return HS_EOK;
+}
+
+/* Apply ch (ascending keys, each once, normalized RDATA) to owner's node. */
+static int put_sets(hs_zone_t *z, const knot_dname_t *owner, const change_t *ch, size_t nch)
 {
 	uint32_t hash = name_hash(owner);
 	node_t *old = node_lookup(z, owner, hash);
-	bool put = rds != NULL && rds->count > 0;
-	int si = old != NULL ? find_set(old, type) : -1;
-	if (!put && si < 0) {
+	size_t rrs_old = 0, sets_old = 0, rrs_new = 0, sets_new = 0;
+	for (size_t c = 0; c < nch; c++) {
+		int si = old != NULL ? find_key(old, ch[c].key) : -1;
+		if (si >= 0) {
+			rrs_old += old->sets[si].count;
+			sets_old++;
+		}
+		if (ch[c].rds.count > 0) {
+			rrs_new += ch[c].rds.count;
+			sets_new++;
+		}
+	}
+	if (sets_old == 0 && sets_new == 0) {
 		return HS_EOK;
 	}
 	if (old == NULL) {
@@ -585,24 +692,49 @@ static int put_set(hs_zone_t *z, const knot_dname_t *owner, uint16_t type,
 			return ret;
 		}
 	}
-	node_t *nw = node_build(old, owner, hash, type, rds, ttl);
+	node_t *nw = node_build(old, owner, hash, ch, nch);
 	if (nw == NULL) {
 		return HS_ENOMEM;
 	}
-	if (si >= 0) {
-		z->rrs -= old->sets[si].count;
-		z->rrsets--;
-	}
-	if (put) {
-		z->rrs += rds->count;
-		z->rrsets++;
-	}
+	z->rrs = z->rrs - rrs_old + rrs_new;
+	z->rrsets = z->rrsets - sets_old + sets_new;
 	if (old == NULL) {
 		insert_node(z, nw);
 	} else {
 		swap_node(z, old, nw);
 	}
 	return HS_EOK;
+}
+
+/*
+ * Remove every set of owner with this type (for RRSIG: all covered types).
+ * *found says whether there was one.
+ */
+static int remove_type(hs_zone_t *z, const knot_dname_t *owner, uint16_t type, bool *found)
+{
+	*found = false;
+	node_t *old = node_lookup(z, owner, name_hash(owner));
+	size_t k = 0;
+	for (unsigned i = 0; old != NULL && i < old->nsets; i++) {
+		k += old->sets[i].type == type;
+	}
+	if (k == 0) {
+		return HS_EOK;
+	}
+	*found = true;
+	change_t *ch = calloc(k, sizeof(*ch));
+	if (ch == NULL) {
+		return HS_ENOMEM;
+	}
+	size_t c = 0;
+	for (unsigned i = 0; i < old->nsets; i++) {
+		if (old->sets[i].type == type) {
+			ch[c++].key = set_key(old, &old->sets[i]);
+		}
+	}
+	int ret = put_sets(z, owner, ch, k);
+	free(ch);
+	return ret;
 }
 
 int hs_zone_add(hs_zone_t *z, const knot_rrset_t *rr, size_t *added)
@@ -617,44 +749,55 @@ int hs_zone_add(hs_zone_t *z, const knot_rrset_t *rr, size_t *added)
 	if (rr->rrs.count == 0) {
 		return HS_EINVAL;
 	}
-	uint32_t hash = name_hash(rr->owner);
-	node_t *old = node_lookup(z, rr->owner, hash);
-	int si = old != NULL ? find_set(old, rr->type) : -1;
-	knot_rdataset_t rds;
-	if (si < 0 && rr->rrs.count == 1) {
+	node_t *old = node_lookup(z, rr->owner, name_hash(rr->owner));
+	if (rr->rrs.count == 1) {
 		/* The common case while loading: nothing to merge. */
-		ret = put_set(z, rr->owner, rr->type, &rr->rrs, rr->ttl);
-		if (ret == HS_EOK && added != NULL) {
-			*added = 1;
+		uint32_t key = rdata_key(rr->type, rr->rrs.rdata);
+		if (old == NULL || find_key(old, key) < 0) {
+			change_t c = { .key = key, .rds = rr->rrs, .ttl = rr->ttl };
+			ret = put_sets(z, rr->owner, &c, 1);
+			if (ret == HS_EOK && added != NULL) {
+				*added = 1;
+			}
+			return ret;
 		}
-		return ret;
 	}
-	knot_rdataset_init(&rds);
-	if (si >= 0) {
-		knot_rdataset_t cur;
+	change_t *ch = NULL;
+	size_t nch = 0, total = 0;
+	ret = split(rr->type, &rr->rrs, &ch, &nch);
+	for (size_t c = 0; ret == HS_EOK && c < nch; c++) {
+		ch[c].ttl = rr->ttl;
+		int si = old != NULL ? find_key(old, ch[c].key) : -1;
+		if (si < 0) {
+			total += ch[c].rds.count;
+			continue;
+		}
+		knot_rdataset_t cur, m;
 		set_rdataset(old, &old->sets[si], &cur);
-		if (knot_rdataset_copy(&rds, &cur, NULL) != KNOT_EOK) {
-			return HS_ENOMEM;
+		if (knot_rdataset_copy(&m, &cur, NULL) != KNOT_EOK) {
+			ret = HS_ENOMEM;
+			break;
 		}
+		knot_rdata_t *rd = ch[c].rds.rdata;
+		for (uint16_t i = 0; ret == HS_EOK && i < ch[c].rds.count; i++) {
+			if (m.count == UINT16_MAX && !knot_rdataset_member(&m, rd)) {
+				ret = HS_ERANGE;
+			} else if (knot_rdataset_add(&m, rd, NULL) != KNOT_EOK) {
+				ret = HS_ENOMEM;
+			}
+			rd = knot_rdataset_next(rd);
+		}
+		total += (size_t)(m.count - cur.count);
+		knot_rdataset_clear(&ch[c].rds, NULL);
+		ch[c].rds = m;
 	}
-	uint16_t before = rds.count;
-	knot_rdata_t *rd = rr->rrs.rdata;
-	for (uint16_t i = 0; i < rr->rrs.count; i++) {
-		if (rds.count == UINT16_MAX && !knot_rdataset_member(&rds, rd)) {
-			knot_rdataset_clear(&rds, NULL);
-			return HS_ERANGE;
-		}
-		if (knot_rdataset_add(&rds, rd, NULL) != KNOT_EOK) {
-			knot_rdataset_clear(&rds, NULL);
-			return HS_ENOMEM;
-		}
-		rd = knot_rdataset_next(rd);
+	if (ret == HS_EOK) {
+		ret = put_sets(z, rr->owner, ch, nch);
 	}
-	ret = put_set(z, rr->owner, rr->type, &rds, rr->ttl);
 	if (ret == HS_EOK && added != NULL) {
-		*added = (size_t)(rds.count - before);
+		*added = total;
 	}
-	knot_rdataset_clear(&rds, NULL);
+	changes_free(ch, nch);
 	return ret;
 }
 
@@ -663,30 +806,43 @@ int hs_zone_remove(hs_zone_t *z, const knot_rrset_t *rr)
 	if (rr == NULL || rr->owner == NULL) {
 		return HS_EINVAL;
 	}
-	uint32_t hash = name_hash(rr->owner);
-	node_t *old = node_lookup(z, rr->owner, hash);
-	int si = old != NULL ? find_set(old, rr->type) : -1;
-	if (si < 0) {
-		return rr->rrs.count == 0 ? HS_EOK : HS_ENOTFOUND;
-	}
-	knot_rdataset_t cur;
-	set_rdataset(old, &old->sets[si], &cur);
-	if (!knot_rdataset_subset(&rr->rrs, &cur)) {
-		return HS_ENOTFOUND;
-	}
 	if (rr->rrs.count == 0) {
 		return HS_EOK;
 	}
-	knot_rdataset_t rds;
-	if (knot_rdataset_copy(&rds, &cur, NULL) != KNOT_EOK) {
-		return HS_ENOMEM;
+	node_t *old = node_lookup(z, rr->owner, name_hash(rr->owner));
+	if (old == NULL) {
+		return HS_ENOTFOUND;
 	}
-	if (knot_rdataset_subtract(&rds, &rr->rrs, NULL) != KNOT_EOK) {
-		knot_rdataset_clear(&rds, NULL);
-		return HS_ENOMEM;
+	change_t *ch = NULL;
+	size_t nch = 0;
+	int ret = split(rr->type, &rr->rrs, &ch, &nch);
+	for (size_t c = 0; ret == HS_EOK && c < nch; c++) {
+		int si = find_key(old, ch[c].key);
+		knot_rdataset_t cur = { 0 }, m;
+		if (si >= 0) {
+			set_rdataset(old, &old->sets[si], &cur);
+		}
+		if (si < 0 || !knot_rdataset_subset(&ch[c].rds, &cur)) {
+			ret = HS_ENOTFOUND;
+			break;
+		}
+		if (knot_rdataset_copy(&m, &cur, NULL) != KNOT_EOK) {
+			ret = HS_ENOMEM;
+			break;
+		}
+		if (knot_rdataset_subtract(&m, &ch[c].rds, NULL) != KNOT_EOK) {
+			knot_rdataset_clear(&m, NULL);
+			ret = HS_ENOMEM;
+			break;
+		}
+		knot_rdataset_clear(&ch[c].rds, NULL);
+		ch[c].rds = m;
+		ch[c].ttl = old->sets[si].ttl;
 	}
-	int ret = put_set(z, rr->owner, rr->type, &rds, old->sets[si].ttl);
-	knot_rdataset_clear(&rds, NULL);
+	if (ret == HS_EOK) {
+		ret = put_sets(z, rr->owner, ch, nch);
+	}
+	changes_free(ch, nch);
 	return ret;
 }
 
@@ -695,12 +851,22 @@ int hs_zone_remove_rrset(hs_zone_t *z, const knot_dname_t *owner, uint16_t type)
 	if (owner == NULL) {
 		return HS_EINVAL;
 	}
-	uint32_t hash = name_hash(owner);
-	node_t *old = node_lookup(z, owner, hash);
-	if (old == NULL || find_set(old, type) < 0) {
+	bool found;
+	int ret = remove_type(z, owner, type, &found);
+	return ret == HS_EOK && !found ? HS_ENOTFOUND : ret;
+}
+
+int hs_zone_remove_rrsig(hs_zone_t *z, const knot_dname_t *owner, uint16_t covered)
+{
+	if (owner == NULL) {
+		return HS_EINVAL;
+	}
+	node_t *old = node_lookup(z, owner, name_hash(owner));
+	change_t c = { .key = mkkey(KNOT_RRTYPE_RRSIG, covered) };
+	if (old == NULL || find_key(old, c.key) < 0) {
 		return HS_ENOTFOUND;
 	}
-	return put_set(z, owner, type, NULL, 0);
+	return put_sets(z, owner, &c, 1);
 }
 
 int hs_zone_replace(hs_zone_t *z, const knot_rrset_t *rr)
@@ -710,16 +876,33 @@ int hs_zone_replace(hs_zone_t *z, const knot_rrset_t *rr)
 		return ret;
 	}
 	if (rr->rrs.count == 0) {
-		return put_set(z, rr->owner, rr->type, NULL, 0);
+		bool found;
+		return remove_type(z, rr->owner, rr->type, &found);
 	}
-	knot_rdataset_t rds;
-	ret = normalize(&rr->rrs, &rds);
-	if (ret != HS_EOK) {
-		return ret;
+	change_t *ch = NULL;
+	size_t nch = 0;
+	ret = split(rr->type, &rr->rrs, &ch, &nch);
+	for (size_t c = 0; c < nch; c++) {
+		ch[c].ttl = rr->ttl;
 	}
-	ret = put_set(z, rr->owner, rr->type, &rds, rr->ttl);
-	knot_rdataset_clear(&rds, NULL);
+	if (ret == HS_EOK) {
+		ret = put_sets(z, rr->owner, ch, nch);
+	}
+	changes_free(ch, nch);
 	return ret;
+}
+
+/* The set (owner, key) as a view. */
+static int find_view(const hs_zone_t *z, const knot_dname_t *owner, uint32_t key,
+                     knot_rrset_t *out)
+{
+	node_t *n = node_lookup(z, owner, name_hash(owner));
+	int si = n != NULL ? find_key(n, key) : -1;
+	if (si < 0) {
+		return HS_ENOTFOUND;
+	}
+	set_view(n, &n->sets[si], z->rclass, out);
+	return HS_EOK;
 }
 
 int hs_zone_find(const hs_zone_t *z, const knot_dname_t *owner, uint16_t type,
@@ -728,13 +911,42 @@ int hs_zone_find(const hs_zone_t *z, const knot_dname_t *owner, uint16_t type,
 	if (owner == NULL || out == NULL) {
 		return HS_EINVAL;
 	}
+	if (type != KNOT_RRTYPE_RRSIG) {
+		return find_view(z, owner, mkkey(type, 0), out);
+	}
+	/* All RRSIG sets, which are adjacent, as one view (their RDATA are too). */
 	node_t *n = node_lookup(z, owner, name_hash(owner));
-	int si = n != NULL ? find_set(n, type) : -1;
-	if (si < 0) {
+	unsigned i = 0;
+	while (n != NULL && i < n->nsets && n->sets[i].type != KNOT_RRTYPE_RRSIG) {
+		i++;
+	}
+	if (n == NULL || i >= n->nsets) {
 		return HS_ENOTFOUND;
 	}
-	set_view(n, &n->sets[si], z->rclass, out);
+	knot_rrset_t v;
+	set_view(n, &n->sets[i], z->rclass, &v);
+	size_t count = 0;
+	for (; i < n->nsets && n->sets[i].type == KNOT_RRTYPE_RRSIG; i++) {
+		const zset_t *s = &n->sets[i];
+		count += s->count;
+		v.ttl = s->ttl < v.ttl ? s->ttl : v.ttl;
+		v.rrs.size = s->off + s->size - (uint32_t)((uint8_t *)v.rrs.rdata - (uint8_t *)n);
+	}
+	if (count > UINT16_MAX) {
+		return HS_ERANGE;
+	}
+	v.rrs.count = (uint16_t)count;
+	*out = v;
 	return HS_EOK;
+}
+
+int hs_zone_find_rrsig(const hs_zone_t *z, const knot_dname_t *owner, uint16_t covered,
+                       knot_rrset_t *out)
+{
+	if (owner == NULL || out == NULL) {
+		return HS_EINVAL;
+	}
+	return find_view(z, owner, mkkey(KNOT_RRTYPE_RRSIG, covered), out);
 }
 
 bool hs_zone_has_name(const hs_zone_t *z, const knot_dname_t *owner)
@@ -925,10 +1137,11 @@ static int diff_node(hs_diff_t *d, const node_t *x, const node_t *y, uint16_t rc
 	while (ret == HS_EOK && (i < x->nsets || j < y->nsets)) {
 		const zset_t *p = i < x->nsets ? &x->sets[i] : NULL;
 		const zset_t *q = j < y->nsets ? &y->sets[j] : NULL;
-		if (q == NULL || (p != NULL && p->type < q->type)) {
+		uint32_t kp = p != NULL ? set_key(x, p) : 0, kq = q != NULL ? set_key(y, q) : 0;
+		if (q == NULL || (p != NULL && kp < kq)) {
 			ret = put_view(d->removed, x, p, rclass);
 			i++;
-		} else if (p == NULL || q->type < p->type) {
+		} else if (p == NULL || kq < kp) {
 			ret = put_view(d->added, y, q, rclass);
 			j++;
 		} else {
@@ -1000,7 +1213,7 @@ int hs_zone_apply(hs_zone_t *z, hs_diff_t *d)
 	/* Check everything first. */
 	int ret = hs_zone_iter_begin(d->removed, 0, &it);
 	while (ret == HS_EOK && hs_zone_iter_next(&it, &rr)) {
-		if (hs_zone_find(z, rr.owner, rr.type, &cur) != HS_EOK ||
+		if (find_view(z, rr.owner, rdata_key(rr.type, rr.rrs.rdata), &cur) != HS_EOK ||
 		    !knot_rdataset_subset(&rr.rrs, &cur.rrs)) {
 			return HS_ENOTFOUND;
 		}
@@ -1009,12 +1222,13 @@ int hs_zone_apply(hs_zone_t *z, hs_diff_t *d)
 		ret = hs_zone_iter_begin(d->added, 0, &it);
 	}
 	while (ret == HS_EOK && hs_zone_iter_next(&it, &rr)) {
+		uint32_t key = rdata_key(rr.type, rr.rrs.rdata);
 		ret = check_rr(z, &rr);
-		if (ret != HS_EOK || hs_zone_find(z, rr.owner, rr.type, &cur) != HS_EOK) {
+		if (ret != HS_EOK || find_view(z, rr.owner, key, &cur) != HS_EOK) {
 			continue;
 		}
 		knot_rrset_t gone;
-		bool has_gone = hs_zone_find(d->removed, rr.owner, rr.type, &gone) == HS_EOK;
+		bool has_gone = find_view(d->removed, rr.owner, key, &gone) == HS_EOK;
 		knot_rdata_t *rd = rr.rrs.rdata;
 		for (uint16_t i = 0; i < rr.rrs.count; i++) {
 			if (knot_rdataset_member(&cur.rrs, rd) &&

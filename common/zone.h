@@ -2,7 +2,8 @@
  * common/zone.h -- an in-memory DNS zone on libknot types, and diffs of zones.
  *
  * A zone is a set of RRsets keyed by (owner, type), all of one class, all at
- * or below one origin. It is built to hold millions of records: one
+ * or below one origin; RRSIGs are keyed by (owner, RRSIG, type covered), see
+ * "RRSIG" below. It is built to hold millions of records: one
  * allocation per owner name holds the name, its RRsets and their RDATA
  * (knot_rdata_t layout, canonically sorted), plus a hash table and an order
  * array of pointers, about 80-100 bytes for a name with one A record.
@@ -21,6 +22,27 @@
  * TTL. An RRset has one TTL (RFC 2181 5.2). Adding RRs sets the RRset's TTL
  * to the TTL of the RRs added (the last one added wins). Removal matches
  * RDATA only and ignores the TTL.
+ *
+ * RRSIG. The RRSIGs at one owner that cover one type are an RRset of their
+ * own with their own TTL (RFC 4035 2.2: an RRSIG's TTL is that of the
+ * RRset it covers, so the RRSIGs of the SOA and of the DNSKEY RRset at the
+ * apex usually differ), as if RRSIG(A), RRSIG(NS), ... were distinct types.
+ * The type covered is the first two octets of the RRSIG RDATA (0 if it is
+ * shorter). So every function below takes and gives RRSIG TTLs per covered
+ * type, and the zone gives back each RRSIG with the TTL it came in with:
+ *   - hs_zone_add/remove/replace() with RRSIG RDATA covering several types
+ *     work on each covered type's RRSIG RRset (a TTL in rr sets the TTL of
+ *     every covered type present in rr, and of no other);
+ *   - iteration yields ONE RRSIG RRset PER COVERED TYPE, by ascending type
+ *     covered (their RDATA together are in canonical order), each with its
+ *     own TTL: what AXFR/IXFR output needs, as a knot_rrset_t has one TTL;
+ *   - hs_zone_rrset_count() counts each of them as one RRset;
+ *   - hs_zone_diff() compares them one by one: a TTL change of the RRSIGs
+ *     covering one type removes and adds those RRSIGs only;
+ *   - hs_zone_find(owner, RRSIG) and hs_zone_remove_rrset(owner, RRSIG)
+ *     take all the RRSIGs at owner together (see there);
+ *     hs_zone_find_rrsig() and hs_zone_remove_rrsig() take one covered type.
+ * No other type is split like this (SIG, type 24, is kept whole).
  *
  * Views. hs_zone_find() and hs_zone_iter_next() fill a knot_rrset_t whose
  * owner and RDATA point INTO the zone: borrowed, never freed by the caller,
@@ -65,7 +87,10 @@ int hs_zone_copy(const hs_zone_t *z, hs_zone_t **out);
 const knot_dname_t *hs_zone_origin(const hs_zone_t *z);
 uint16_t hs_zone_class(const hs_zone_t *z);
 
-/* Number of RRs, of RRsets, and of owner names holding at least one RRset. */
+/*
+ * Number of RRs, of RRsets (RRSIGs: one RRset per owner and type covered),
+ * and of owner names holding at least one RRset.
+ */
 size_t hs_zone_count(const hs_zone_t *z);
 size_t hs_zone_rrset_count(const hs_zone_t *z);
 size_t hs_zone_name_count(const hs_zone_t *z);
@@ -76,7 +101,9 @@ size_t hs_zone_memory(const hs_zone_t *z);
 /*
  * Add every RR of rr (owner, type, class, TTL, RDATA; usually one RR) to the
  * zone. RRs already present are left as they are (no error); the RRset's
- * TTL becomes rr->ttl. Errors, with the zone unchanged:
+ * TTL becomes rr->ttl (RRSIG: the TTL of the RRSIGs of each type covered in
+ * rr; the RRSIGs of other covered types keep theirs). Errors, with the zone
+ * unchanged:
  *   KNOT_EOUTOFZONE  owner is not at or below the origin
  *   HS_EINVAL        class differs from the zone's, or rr is empty, or type is 0
  *   HS_ERANGE        the RRset would exceed 65535 RRs
@@ -88,26 +115,52 @@ int hs_zone_add(hs_zone_t *z, const knot_rrset_t *rr, size_t *added);
 /*
  * Remove every RR of rr (matched by owner, type and RDATA; TTL and class
  * ignored). All of them must be present: otherwise HS_ENOTFOUND and nothing
- * is removed. An RRset left empty disappears.
+ * is removed. An RRset left empty disappears. RRSIGs in rr may cover
+ * several types; each is removed from the RRset of its covered type, whose
+ * TTL stays.
  */
 int hs_zone_remove(hs_zone_t *z, const knot_rrset_t *rr);
 
-/* Remove the whole RRset (owner, type). HS_ENOTFOUND if there is none. */
+/*
+ * Remove the whole RRset (owner, type). HS_ENOTFOUND if there is none.
+ * type RRSIG removes every RRSIG at owner, whatever type it covers.
+ */
 int hs_zone_remove_rrset(hs_zone_t *z, const knot_dname_t *owner, uint16_t type);
+
+/*
+ * Remove the RRSIGs at owner that cover the type covered.
+ * HS_ENOTFOUND if there are none (nothing changes).
+ */
+int hs_zone_remove_rrsig(hs_zone_t *z, const knot_dname_t *owner, uint16_t covered);
 
 /*
  * Make the RRset (rr->owner, rr->type) exactly rr (RDATA and TTL); an rr with
  * no RDATA removes the RRset (no error if there was none).
- * Same errors as hs_zone_add(), zone unchanged on error.
+ * RRSIG: for each type covered in rr, the RRSIGs at rr->owner covering it
+ * become exactly those of rr, with rr->ttl; RRSIGs covering types not in
+ * rr stay as they are. An RRSIG rr with no RDATA removes every RRSIG at
+ * rr->owner. Same errors as hs_zone_add(), zone unchanged on error.
  */
 int hs_zone_replace(hs_zone_t *z, const knot_rrset_t *rr);
 
 /*
  * Find the RRset (owner, type) and fill *out with a borrowed view (see the
  * top of this file). HS_ENOTFOUND if there is none.
+ * type RRSIG: every RRSIG at owner (all types covered) in one view, RDATA
+ * in canonical order, and out->ttl the LOWEST of their TTLs: good for
+ * "are there signatures" and for answering a query for type RRSIG, but
+ * lossy for TTLs; to keep them use hs_zone_find_rrsig() or iteration.
+ * HS_ERANGE if together they are more than 65535 RRs.
  */
 int hs_zone_find(const hs_zone_t *z, const knot_dname_t *owner, uint16_t type,
                  knot_rrset_t *out);
+
+/*
+ * Find the RRSIGs at owner that cover the type covered (one RRset, its own
+ * TTL) and fill *out with a borrowed view. HS_ENOTFOUND if there are none.
+ */
+int hs_zone_find_rrsig(const hs_zone_t *z, const knot_dname_t *owner, uint16_t covered,
+                       knot_rrset_t *out);
 
 /* Whether owner has any RRset in the zone. */
 bool hs_zone_has_name(const hs_zone_t *z, const knot_dname_t *owner);
@@ -115,7 +168,10 @@ bool hs_zone_has_name(const hs_zone_t *z, const knot_dname_t *owner);
 /* The serial of the SOA at the origin. HS_ENOTFOUND if there is no SOA. */
 int hs_zone_soa_serial(const hs_zone_t *z, uint32_t *serial);
 
-/* Whether both zones hold exactly the same RRsets (RDATA and TTL). Sorts both. */
+/*
+ * Whether both zones hold exactly the same RRsets (RDATA and TTL; RRSIGs
+ * per type covered). Sorts both.
+ */
 bool hs_zone_equal(hs_zone_t *a, hs_zone_t *b);
 
 /* ---- iteration ----------------------------------------------------------------- */
@@ -139,7 +195,10 @@ typedef struct {
 /* Start iterating (sorts the zone first if needed; HS_ENOMEM possible). */
 int hs_zone_iter_begin(hs_zone_t *z, int flags, hs_zone_iter_t *it);
 
-/* Next RRset as a borrowed view; false when done. */
+/*
+ * Next RRset as a borrowed view; false when done. RRSIGs come as one RRset
+ * per type covered (see "RRSIG" at the top), each with its own TTL.
+ */
 bool hs_zone_iter_next(hs_zone_iter_t *it, knot_rrset_t *out);
 
 /* ---- diffs ----------------------------------------------------------------------- */
