@@ -4,6 +4,7 @@
  * stopped, signals. Transfers and NOTIFY out are in outbound.c; what to
  * answer and what to change is decided in proto.c and zone.c (combinerd.h).
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,8 @@ static void fetch_cb(struct hs_xfr_fetch_result *res, void *arg)
 		       "IXFR in: owner serial %u -> %u, %zu differences, %zu records, %zu messages, %zu bytes",
 		       hs_combiner_owner_serial(l->z->comb), res->serial, res->ndeltas, rrs,
 		       res->messages, res->bytes);
+		hs_zone_free(res->zone);  /* the zone with them applied: not needed */
+		res->zone = NULL;
 		cbd_snap_detach(l);
 		changed = cbd_zone_owner_deltas(l->z, res->deltas, res->ndeltas, p);
 		if (changed < 0) {
@@ -128,6 +131,10 @@ static void fetch_cb(struct hs_xfr_fetch_result *res, void *arg)
 		cbd_notify_downstreams(l);
 	}
 done:
+	/* A transfer in held up to two more copies of the zone for a moment
+	 * (the owner zone to check against, the copy it was applied to):
+	 * give that memory back to the system. */
+	malloc_trim(0);
 	if (l->again && !l->d->stopping) {
 		l->again = false;
 		start_refresh(l);
