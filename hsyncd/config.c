@@ -73,10 +73,14 @@ static void cfg_free(hsd_cfg_t *cfg)
 {
 	for (size_t i = 0; i < cfg->nzones; i++) {
 		free(cfg->zones[i].subs);
+		free(cfg->zones[i].name);
+		free(cfg->zones[i].name_txt);
 	}
 	free(cfg->zones);
 	for (size_t i = 0; i < cfg->ncatalogs; i++) {
 		free(cfg->catalogs[i].subs);
+		free(cfg->catalogs[i].name);
+		free(cfg->catalogs[i].name_txt);
 	}
 	free(cfg->catalogs);
 	for (size_t i = 0; i < cfg->nkeyfiles; i++) {
@@ -140,12 +144,15 @@ static int zones(hsd_cfg_t *cfg, const char *keyword, const hsd_peer_t *global, 
 	int ret = 0;
 	for (s = hs_conf_first(cfg->conf, keyword); s && ret == 0; s = hs_conf_next(s, keyword)) {
 		hsd_zone_cfg_t *z = &(*out)[(*nout)++];
-		if ((ret = hs_conf_name(s, 0, z->name, err, errlen)) != 0) {
+		uint8_t name[KNOT_DNAME_MAXLEN];
+		if ((ret = hs_conf_name(s, 0, name, err, errlen)) != 0) {
 			break;
 		}
-		knot_dname_to_lower(z->name);
-		if (knot_dname_to_str(z->name_txt, z->name, sizeof(z->name_txt)) == NULL) {
-			ret = hs_conf_error(s, err, errlen, "%s: bad name", keyword);
+		knot_dname_to_lower(name);
+		z->name = knot_dname_copy(name, NULL);
+		z->name_txt = z->name != NULL ? knot_dname_to_str_alloc(z->name) : NULL;
+		if (z->name_txt == NULL) {
+			ret = HS_ENOMEM;
 			break;
 		}
 		const hs_conf_stmt_t *src = hs_conf_child(s, "source");

@@ -62,8 +62,8 @@ typedef struct {
 } hsd_peer_t;
 
 typedef struct {
-	knot_dname_storage_t name;  /* lowercase wire form */
-	char name_txt[KNOT_DNAME_TXT_MAXLEN + 1];  /* "zone.example." */
+	knot_dname_t *name;         /* lowercase wire form (owned by the configuration) */
+	char *name_txt;             /* "zone.example." (owned by the configuration) */
 	hsd_peer_t source;
 	hsd_peer_t *subs;           /* zone's own subscribers, then the global ones */
 	size_t nsubs;

@@ -75,13 +75,13 @@ struct zone {
 	struct zone *hnext;
 	enum zone_kind kind;
 	bool mark;                 /* sync_zones(): kept */
-	const hsd_zone_cfg_t *zc;  /* borrowed from d->cfg, or &own */
-	hsd_zone_cfg_t own;        /* Z_MEMBER: the catalog's source and subscribers */
+	const hsd_zone_cfg_t *zc;  /* borrowed from d->cfg, or own */
+	hsd_zone_cfg_t *own;       /* Z_MEMBER: the catalog's source and subscribers (owned) */
 	struct zone *cat;          /* Z_MEMBER: its catalog */
 	hs_zone_t *czone;          /* Z_CATALOG: the whole catalog zone (for IXFR) */
 	hs_catalog_t *members;     /* Z_CATALOG: its member list in force */
-	knot_dname_storage_t name;
-	char name_txt[KNOT_DNAME_TXT_MAXLEN + 1];
+	knot_dname_t *name;        /* owned, lowercase */
+	char *name_txt;            /* owned */
 	hs_apex_t *cur;
 	uv_timer_t timer;
 	struct op *op;
@@ -821,16 +821,20 @@ static struct zone *zone_new(struct daemon *d, const hsd_zone_cfg_t *zc, enum zo
 	z->d = d;
 	z->kind = kind;
 	z->zc = zc;
+	z->name = knot_dname_copy(zc->name, NULL);
+	z->name_txt = strdup(zc->name_txt);
+	if (z->name == NULL || z->name_txt == NULL) {
+		free(z->name);
+		free(z->name_txt);
+		free(z);
+		return NULL;
+	}
 	uv_timer_init(d->loop, &z->timer);
 	z->timer.data = z;
 	if (kind == Z_CATALOG) {
 		/* the catalog itself is transferred whole at each start */
-		memcpy(z->name, zc->name, knot_dname_size(zc->name));
-		memcpy(z->name_txt, zc->name_txt, sizeof(z->name_txt));
 		return z;
 	}
-	memcpy(z->name, zc->name, knot_dname_size(zc->name));
-	memcpy(z->name_txt, zc->name_txt, sizeof(z->name_txt));
 	char reason[512];
 	int ret = hs_store_load(d->store, z->name, &z->cur, reason, sizeof(reason));
 	if (ret == 0) {
@@ -849,6 +853,9 @@ static void zone_closed(uv_handle_t *h)
 	hs_apex_free(z->cur);
 	hs_zone_free(z->czone);
 	hs_catalog_free(z->members);
+	free(z->own);
+	free(z->name);
+	free(z->name_txt);
 	free(z);
 }
 
@@ -974,10 +981,10 @@ static void jobs_reconfigure(struct zone *z)
 static void member_cfg(struct zone *m)
 {
 	const hsd_zone_cfg_t *c = m->cat->zc;
-	m->own.source = c->source;
-	m->own.subs = c->subs;
-	m->own.nsubs = c->nsubs;
-	m->zc = &m->own;
+	m->own->source = c->source;
+	m->own->subs = c->subs;
+	m->own->nsubs = c->nsubs;
+	m->zc = m->own;
 }
 
 /* Set d->zones to zones[0..n) and rebuild the table. */
@@ -1142,14 +1149,19 @@ static void cat_members(struct zone *c, hs_catalog_t *list, const char *src)
 		}
 		hsd_zone_cfg_t tmp;
 		memset(&tmp, 0, sizeof(tmp));
-		memcpy(tmp.name, name, knot_dname_size(name));
-		memcpy(tmp.name_txt, txt, sizeof(tmp.name_txt));
+		tmp.name = (knot_dname_t *)name;
+		tmp.name_txt = txt;
 		struct zone *m = zone_new(d, &tmp, Z_MEMBER);
+		if (m != NULL && (m->own = calloc(1, sizeof(*m->own))) == NULL) {
+			zone_end(m);
+			m = NULL;
+		}
 		if (m == NULL) {
 			hs_log(HS_LOG_ERROR, txt, NULL, "out of memory: not followed");
 			continue;
 		}
-		m->own = tmp;
+		m->own->name = m->name;
+		m->own->name_txt = m->name_txt;
 		m->cat = c;
 		member_cfg(m);
 		zones[n++] = m;
