@@ -189,10 +189,13 @@ cbd_zone_t *cbd_view_zone(const cbd_view_t *v, const knot_dname_t *name);
  *     (NOTAUTH/REFUSED); NOERROR and CBD_ACT_REFRESH.
  *   QUERY: SOA, NS, DNSKEY, CDS, CDNSKEY, CSYNC at a zone's apex are
  *     answered from the combined zone (NODATA if none); anything else
- *     REFUSED. A signed query gets a signed answer.
+ *     REFUSED. A signed query gets a signed answer. udp: the answer must
+ *     fit 512 bytes (no EDNS is answered), else it is empty with TC set
+ *     and the client asks again over TCP.
  */
-int cbd_handle(const cbd_view_t *v, const struct sockaddr *peer, const uint8_t *msg, size_t len,
-               knot_pkt_t *resp, cbd_zone_t **zone, int *action, char *log, size_t loglen);
+int cbd_handle(const cbd_view_t *v, const struct sockaddr *peer, bool udp, const uint8_t *msg,
+               size_t len, knot_pkt_t *resp, cbd_zone_t **zone, int *action, char *log,
+               size_t loglen);
 
 /* ---- event loop (main.c, outbound.c) ------------------------------------------
  * State that only the loop uses; not for unit tests. */

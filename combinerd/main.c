@@ -348,8 +348,8 @@ static void on_msg(hs_net_req_t *req, const uint8_t *msg, size_t len, void *arg)
 		}
 	}
 	char line[1400];
-	int ret = cbd_handle(&v, hs_net_req_peer(req), msg, len, d->resp, &z, &action, line,
-	                     sizeof(line));
+	int ret = cbd_handle(&v, hs_net_req_peer(req), hs_net_req_transport(req) == HS_NET_UDP, msg,
+	                     len, d->resp, &z, &action, line, sizeof(line));
 	if (line[0] != '\0') {
 		char p[HS_ADDR_STRLEN];
 		cbd_peer_str(hs_net_req_peer(req), p, sizeof(p));

@@ -245,8 +245,9 @@ static int do_query(const cbd_view_t *v, knot_pkt_t *q, knot_pkt_t *resp, char *
 	return c != NULL ? hs_tsig_sign_response(resp, c) : HS_EOK;
 }
 
-int cbd_handle(const cbd_view_t *v, const struct sockaddr *peer, const uint8_t *msg, size_t len,
-               knot_pkt_t *resp, cbd_zone_t **zone, int *action, char *log, size_t loglen)
+int cbd_handle(const cbd_view_t *v, const struct sockaddr *peer, bool udp, const uint8_t *msg,
+               size_t len, knot_pkt_t *resp, cbd_zone_t **zone, int *action, char *log,
+               size_t loglen)
 {
 	if (v == NULL || peer == NULL || msg == NULL || resp == NULL || zone == NULL ||
 	    action == NULL) {
@@ -256,6 +257,7 @@ int cbd_handle(const cbd_view_t *v, const struct sockaddr *peer, const uint8_t *
 	*action = CBD_ACT_NONE;
 	say(log, loglen, "%s", "");
 	resp->size = 0;
+	resp->max_size = udp ? KNOT_WIRE_MIN_PKTSIZE : KNOT_WIRE_MAX_PKTSIZE;
 	if (len < KNOT_WIRE_HEADER_SIZE || knot_wire_get_qr(msg)) {
 		return HS_EOK;  /* not a query: drop */
 	}

@@ -148,11 +148,13 @@ static knot_pkt_t *msg(uint8_t opcode, const char *qname, uint16_t qtype, int se
 	return p;
 }
 
+static bool udp = true;  /* transport handle() says the message came by */
+
 static uint16_t handle(knot_pkt_t *q, const struct sockaddr_storage *peer, int *action)
 {
 	cbd_zone_t *z;
 	char log[512];
-	ck_assert_int_eq(cbd_handle(&view, (const struct sockaddr *)peer, q->wire, q->size, resp,
+	ck_assert_int_eq(cbd_handle(&view, (const struct sockaddr *)peer, udp, q->wire, q->size, resp,
 	                            &z, action, log, sizeof(log)), 0);
 	ck_assert_uint_ge(resp->size, KNOT_WIRE_HEADER_SIZE);
 	ck_assert_uint_eq(knot_wire_get_id(resp->wire), 4242);
@@ -326,13 +328,13 @@ START_TEST(t_update_formerr)
 	uint8_t shortmsg[5] = { 0 };
 	cbd_zone_t *z;
 	int action;
-	ck_assert_int_eq(cbd_handle(&view, (struct sockaddr *)&other_peer, shortmsg, sizeof(shortmsg),
+	ck_assert_int_eq(cbd_handle(&view, (struct sockaddr *)&other_peer, true, shortmsg, sizeof(shortmsg),
 	                            resp, &z, &action, NULL, 0), 0);
 	ck_assert_uint_eq(resp->size, 0);
 	/* a response (QR set): dropped */
 	q = msg(KNOT_OPCODE_UPDATE, "example.", KNOT_RRTYPE_SOA, KNOT_AUTHORITY, NULL, 0, NULL);
 	knot_wire_set_qr(q->wire);
-	ck_assert_int_eq(cbd_handle(&view, (struct sockaddr *)&other_peer, q->wire, q->size, resp,
+	ck_assert_int_eq(cbd_handle(&view, (struct sockaddr *)&other_peer, true, q->wire, q->size, resp,
 	                            &z, &action, NULL, 0), 0);
 	ck_assert_uint_eq(resp->size, 0);
 	knot_pkt_free(q);
@@ -415,6 +417,41 @@ START_TEST(t_query)
 }
 END_TEST
 
+/* Over UDP an answer must fit 512 bytes: eight DNSKEYs do not, so the
+ * answer is empty with TC set; over TCP it is whole. */
+START_TEST(t_query_tc)
+{
+	static const char *KEYS[] = {
+	"@ 3600 DNSKEY 256 3 13 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",
+	"@ 3600 DNSKEY 256 3 13 AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQ==",
+	"@ 3600 DNSKEY 256 3 13 AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAg==",
+	"@ 3600 DNSKEY 256 3 13 AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAw==",
+	"@ 3600 DNSKEY 256 3 13 BAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBA==",
+	"@ 3600 DNSKEY 256 3 13 BQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQ==",
+	"@ 3600 DNSKEY 256 3 13 BgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBg==",
+	"@ 3600 DNSKEY 256 3 13 BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBw==",
+		NULL };
+	int action;
+	knot_pkt_t *q = msg(KNOT_OPCODE_UPDATE, "example.", KNOT_RRTYPE_SOA, KNOT_AUTHORITY, KEYS, 0,
+	                    key("agent"));
+	ck_assert_uint_eq(handle(q, &other_peer, &action), KNOT_RCODE_NOERROR);
+	knot_pkt_free(q);
+	q = msg(KNOT_OPCODE_QUERY, "example.", KNOT_RRTYPE_DNSKEY, KNOT_ANSWER, NULL, 0, NULL);
+	udp = true;
+	ck_assert_uint_eq(handle(q, &other_peer, &action), KNOT_RCODE_NOERROR);
+	ck_assert(knot_wire_get_tc(resp->wire));
+	ck_assert_uint_eq(knot_wire_get_ancount(resp->wire), 0);
+	ck_assert_uint_le(resp->size, 512);
+	udp = false;
+	ck_assert_uint_eq(handle(q, &other_peer, &action), KNOT_RCODE_NOERROR);
+	ck_assert(!knot_wire_get_tc(resp->wire));
+	ck_assert_uint_eq(knot_wire_get_ancount(resp->wire), 8);
+	ck_assert_uint_gt(resp->size, 512);
+	udp = true;
+	knot_pkt_free(q);
+}
+END_TEST
+
 /* State survives: a zone opened again from the files keeps serial and
  * contributions, and the same owner zone gives the same serial. */
 START_TEST(t_restart)
@@ -457,6 +494,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_update_formerr);
 	tcase_add_test(tc, t_notify);
 	tcase_add_test(tc, t_query);
+	tcase_add_test(tc, t_query_tc);
 	tcase_add_test(tc, t_restart);
 	suite_add_tcase(s, tc);
 	return s;
