@@ -323,12 +323,19 @@ static void printable(const uint8_t *s, size_t len, char *out, size_t size)
 
 /* ---- answers ------------------------------------------------------------------ */
 
-/* The answer RRset of TYPE for the query name, following CNAMEs. */
-static const knot_rrset_t *find_answer(const knot_pkt_t *pkt, const knot_dname_t *qname,
-                                       uint16_t type)
+/*
+ * The answer RRset of TYPE for the query name, following CNAMEs, gathered
+ * into OUT (cleared by the caller with knot_rrset_clear): knot_pkt_parse()
+ * gives every record of a received message as an RRset of its own, so a
+ * peer publishing two KEYs (a key roll) or two URIs is several entries.
+ * Returns false when there is none.
+ */
+static bool find_answer(const knot_pkt_t *pkt, const knot_dname_t *qname, uint16_t type,
+                        knot_rrset_t *out)
 {
 	const knot_pktsection_t *an = knot_pkt_section(pkt, KNOT_ANSWER);
 	const knot_dname_t *name = qname;
+	knot_rrset_init_empty(out);
 	for (int hop = 0; hop <= MAX_CNAME; hop++) {
 		const knot_rrset_t *cname = NULL;
 		for (uint16_t i = 0; i < an->count; i++) {
@@ -337,18 +344,28 @@ static const knot_rrset_t *find_answer(const knot_pkt_t *pkt, const knot_dname_t
 				continue;
 			}
 			if (rr->type == type && rr->rrs.count > 0) {
-				return rr;
+				if (out->owner == NULL) {
+					knot_rrset_init(out, (knot_dname_t *)rr->owner, type, rr->rclass, rr->ttl);
+				}
+				if (knot_rdataset_merge(&out->rrs, &rr->rrs, NULL) != KNOT_EOK) {
+					knot_rdataset_clear(&out->rrs, NULL);
+					knot_rrset_init_empty(out);
+					return false;
+				}
 			}
 			if (rr->type == KNOT_RRTYPE_CNAME && rr->rrs.count > 0 && cname == NULL) {
 				cname = rr;
 			}
 		}
+		if (out->rrs.count > 0) {
+			return true;
+		}
 		if (cname == NULL) {
-			return NULL;
+			return false;
 		}
 		name = knot_cname_name(cname->rrs.rdata);
 	}
-	return NULL;
+	return false;
 }
 
 static int use_uri(hs_disc_t *d, const knot_rrset_t *rr)
@@ -685,17 +702,19 @@ int hs_disc_feed(hs_disc_t *d, const uint8_t *wire, size_t len)
 		           d->resolver);
 		goto out;
 	}
-	const knot_rrset_t *rr = find_answer(pkt, d->qname, d->qtype);
-	if (rr == NULL) {
+	knot_rrset_t all;
+	if (!find_answer(pkt, d->qname, d->qtype, &all)) {
 		ret = fail(d, HS_EDISC_NODATA, false, "no %s record (NODATA, validated) from resolver %s",
 		           hs_disc_type_name(d->qtype), d->resolver);
 		goto out;
 	}
 	switch (d->qtype) {
-	case KNOT_RRTYPE_URI:  ret = use_uri(d, rr); break;
-	case KNOT_RRTYPE_SVCB: ret = use_svcb(d, rr); break;
-	default:               ret = use_key(d, rr); break;
+	case KNOT_RRTYPE_URI:  ret = use_uri(d, &all); break;
+	case KNOT_RRTYPE_SVCB: ret = use_svcb(d, &all); break;
+	default:               ret = use_key(d, &all); break;
 	}
+	/* The owner is borrowed from the packet; only the RDATA is ours. */
+	knot_rdataset_clear(&all.rrs, NULL);
 out:
 	knot_pkt_free(pkt);
 	free(copy);

@@ -208,6 +208,30 @@ START_TEST(happy_path)
 }
 END_TEST
 
+/* A peer rolling its key publishes two KEYs; the resolver's answer carries
+ * both, and libknot parses each record of a received message as an RRset of
+ * its own: both keys must be kept. */
+START_TEST(two_keys_kept)
+{
+	hs_disc_t d;
+	init(&d, "agent.b.example.");
+	ck_assert_int_eq(STEP(&d, F_AD, KNOT_RCODE_NOERROR, URI_OK), 0);
+	ck_assert_int_eq(STEP(&d, F_AD, KNOT_RCODE_NOERROR, SVCB_OK), 0);
+	ck_assert_int_eq(STEP(&d, F_AD, KNOT_RCODE_NOERROR, key_record("host.b.example."),
+	                      "host.b.example. 3600 IN KEY 512 3 13 AJU7dnOnZ66T9B8E5e/Yc2PGJVZa3WfXOSWYFnPz84NuOdvTkufhjf7p YyR/paiSVBSy00lTe9WCuQY01eiuxg=="),
+	                 0);
+	const hs_disc_result_t *r = hs_disc_result(&d);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->nkeys, 2);
+	unsigned tags = 0;
+	for (size_t i = 0; i < r->nkeys; i++) {
+		tags |= r->keys[i]->keytag == 19511 ? 1 : r->keys[i]->keytag == 13510 ? 2 : 4;
+	}
+	ck_assert_uint_eq(tags, 3);
+	hs_disc_clear(&d);
+}
+END_TEST
+
 START_TEST(port_from_uri_and_cname)
 {
 	hs_disc_t d;
@@ -579,6 +603,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("discover");
 	tcase_add_test(tc, query_bytes);
 	tcase_add_test(tc, happy_path);
+	tcase_add_test(tc, two_keys_kept);
 	tcase_add_test(tc, port_from_uri_and_cname);
 	tcase_add_test(tc, svcb_alias);
 	tcase_add_test(tc, no_ad_bit);
