@@ -114,11 +114,18 @@ const knot_tsig_key_t *hsd_cfg_key(const hsd_cfg_t *cfg, const char *name);
 /* ---- messages (client side) ------------------------------------------------------ */
 
 /*
+ * Why these and not common/xfr: the daemon follows a zone's apex with
+ * hs_apex_xfr_* (hsyncd/apex.h), which keeps the RRSIGs of each type with
+ * their own TTL; common/zone keeps one RRSIG RRset per name, so the apex
+ * would not survive a trip through hs_xfr_fetch(). Catalogs, which need the
+ * whole zone, do use hs_xfr_fetch(), and NOTIFYs go out with
+ * hs_xfr_notify_send().
+ *
  * A query for zone into wire[*len] (cap bytes, at least 512): qtype SOA,
  * IXFR (soa: our SOA RRset for the authority section; required) or AXFR;
  * or a NOTIFY (notify true: opcode NOTIFY, AA, qtype as given, soa if not
- * NULL in the answer section). Random ID. With key, TSIG-signed and ctx set
- * for checking the answer. HS_EINVAL, libknot's errors.
+ * NULL in the answer section; for tests). Random ID. With key, TSIG-signed
+ * and ctx set for checking the answer. HS_EINVAL, libknot's errors.
  */
 int hsd_msg_query(uint8_t *wire, size_t *len, size_t cap, const knot_dname_t *zone,
                   uint16_t qtype, bool notify, const knot_rrset_t *soa,
@@ -127,7 +134,8 @@ int hsd_msg_query(uint8_t *wire, size_t *len, size_t cap, const knot_dname_t *zo
 /*
  * Check one answer message to the query q[qlen] as sent: ID, QR, opcode,
  * question, TSIG (when ctx->key is set; the first message against the
- * request MAC, later ones chained), and RCODE. On success *pkt (may be
+ * request MAC, later ones chained: every message must be signed, as knotd
+ * and named do), and RCODE. On success *pkt (may be
  * NULL) gets the parsed message (new, knot_pkt_free). Errors: HS_EMSG (not
  * our answer, malformed, TC with tc_ok false), HS_ETSIG_NONE / KNOT_TSIG_E*,
  * HS_EXFR_RCODE (*rcode gets it; filled on success too).
