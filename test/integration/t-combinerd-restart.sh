@@ -104,6 +104,20 @@ wait_for 10 sh -c "[ \"\$(kdig +short @127.0.0.1 -p $P_CMB SOA $ZONE | awk '{pri
 kdig +short @127.0.0.1 -p "$P_CMB" A extra.example. >/dev/null
 ok "key fixed by SIGHUP: caught up to $((s2 + 1))"
 
+# a zone removed by reload is no longer served; added back, its state returns
+s3=$(cbd_serial)
+cp "$W/cbd.conf" "$W/cbd.conf.full"
+sed -i '/^zone/,$d' "$W/cbd.conf"
+kill -HUP "$PID_cbd"
+wait_for 10 sh -c "kdig @127.0.0.1 -p $P_CMB SOA $ZONE | grep -q 'status: REFUSED'" || fail "removed zone still served"
+grep -q "example.: removed from the configuration" "$W/cbd.log" || fail "removal not logged"
+cp "$W/cbd.conf.full" "$W/cbd.conf"
+kill -HUP "$PID_cbd"
+wait_for 10 cbd_serial || fail "zone not served again after it was added back"
+[ "$(cbd_serial)" = "$s3" ] || fail "serial after re-adding: $(cbd_serial), was $s3"
+kdig +short @127.0.0.1 -p "$P_CMB" DNSKEY "$ZONE" | tr -d ' ' | grep -q "$FOREIGN_B64" || fail "contribution lost by remove/add"
+ok "zone removed by SIGHUP: not served; added back: serial $s3 and contribution back"
+
 # SIGTERM ends cleanly
 kill "$PID_cbd"
 wait_for 5 grep -q "stopped" "$W/cbd.log" || fail "no clean stop"
