@@ -533,7 +533,20 @@ static int check_prereqs(const hs_contrib_t *c, const knot_pkt_t *pkt, const hs_
 	hs_zone_iter_t it;
 	knot_rrset_t want;
 	ret = hs_zone_iter_begin(temp, 0, &it);
+	const knot_dname_t *sig_owner = NULL;
 	while (ret == HS_EOK && hs_zone_iter_next(&it, &want)) {
+		if (want.type == KNOT_RRTYPE_RRSIG) {
+			/* The zone iterates RRSIGs per covered type; the prerequisite
+			 * (RFC 2136 3.2.3) is the whole RRSIG RRset at the name. */
+			if (sig_owner != NULL && knot_dname_is_equal(sig_owner, want.owner)) {
+				continue;
+			}
+			sig_owner = want.owner;
+			knot_rrset_t all;
+			if (hs_zone_find(temp, want.owner, KNOT_RRTYPE_RRSIG, &all) == HS_EOK) {
+				want.rrs = all.rrs;
+			}
+		}
 		knot_rdataset_t cur;
 		if (!view_rrset(c, view, want.owner, want.type, &cur) ||
 		    !knot_rdataset_eq(&cur, &want.rrs)) {

@@ -511,6 +511,41 @@ START_TEST(prerequisites)
 }
 END_TEST
 
+/* RRSIGs at one name covering two types (with their own TTLs, as the zone
+ * keeps them): an RRSIG prerequisite (RFC 2136 3.2.3) is the whole RRSIG
+ * RRset at the name, so naming both holds and naming one does not. */
+#define SIG_A   "RRSIG A 13 2 300 20300101000000 20200101000000 12345 example. AAAA"
+#define SIG_TXT "RRSIG TXT 13 2 900 20300101000000 20200101000000 12345 example. BBBB"
+START_TEST(prerequisite_rrsig)
+{
+	hs_contrib_t *c = NULL;
+	ck_assert_int_eq(hs_contrib_new(APEX, &c), 0);
+	hs_zone_t *view = t_zone("@ 3600 SOA ns1 host 1 7200 3600 1209600 300\n"
+	                         "@ 3600 NS ns1\n"
+	                         "www 300 A 192.0.2.1\n"
+	                         "www 900 TXT \"x\"\n"
+	                         "www 300 " SIG_A "\n"
+	                         "www 900 " SIG_TXT "\n");
+	uint16_t rcode = 99;
+	char why[256];
+	msg_t m;
+	m_begin(&m, "example.", KNOT_RRTYPE_SOA, KNOT_CLASS_IN);
+	m_rr(&m, PRE, "www " SIG_TXT, KNOT_CLASS_IN, 0);
+	m_rr(&m, PRE, "www " SIG_A, KNOT_CLASS_IN, 0);
+	m_rr(&m, UPD, "@ 300 DNSKEY " KEY1, KNOT_CLASS_IN, -1);
+	ck_assert_int_eq(run(c, &m, view, NULL, &rcode, NULL, why), 0);
+	ck_assert_msg(rcode == KNOT_RCODE_NOERROR, "%u %s", rcode, why);
+
+	m_begin(&m, "example.", KNOT_RRTYPE_SOA, KNOT_CLASS_IN);
+	m_rr(&m, PRE, "www " SIG_A, KNOT_CLASS_IN, 0);
+	m_rr(&m, UPD, "@ 300 DNSKEY " KEY2, KNOT_CLASS_IN, -1);
+	ck_assert_int_eq(run(c, &m, view, NULL, &rcode, NULL, why), 0);
+	ck_assert_uint_eq(rcode, KNOT_RCODE_NXRRSET);
+	hs_zone_free(view);
+	hs_contrib_free(c);
+}
+END_TEST
+
 START_TEST(write_failure_changes_nothing)
 {
 	hs_contrib_t *c = NULL;
@@ -609,6 +644,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, refusals);
 	tcase_add_test(tc, meta_type_unparseable);
 	tcase_add_test(tc, prerequisites);
+	tcase_add_test(tc, prerequisite_rrsig);
 	tcase_add_test(tc, write_failure_changes_nothing);
 	tcase_add_test(tc, load_corrupt);
 	tcase_add_test(tc, set_rules);
