@@ -149,7 +149,6 @@ int cbd_zone_owner_full(cbd_zone_t *z, hs_zone_t **zone, const char *from)
 		return ret;
 	}
 	*zone = NULL;
-	z->expired = false;
 	return commit(z, &r, "owner AXFR", from, t0);
 }
 
@@ -169,7 +168,6 @@ int cbd_zone_owner_deltas(cbd_zone_t *z, hs_diff_t **deltas, size_t n, const cha
 		}
 		changed |= ret;
 	}
-	z->expired = false;
 	return changed;
 }
 
