@@ -91,6 +91,8 @@ struct agent {
 	struct send *sends;
 	struct hsq *hsqs;
 	bool stopping;
+	const char *conf_file;
+	int verbosity;
 	knot_dname_storage_t *ignored;   /* zones ignored (HSYNC without us), logged once */
 	size_t nignored;
 };
@@ -856,6 +858,72 @@ static void on_stop(int signum, void *arg)
 	uv_stop(a->loop);
 }
 
+/*
+ * SIGHUP: read the configuration again. On error the old one stays. The
+ * identity cannot change without a restart (peers and zones are about
+ * it); listen addresses and the control socket take effect at restart.
+ * Timers, resolver, key, hsyncd and the static zones change at once.
+ */
+static void on_reload(int signum, void *arg)
+{
+	struct agent *a = arg;
+	agd_cfg_t *cfg = NULL;
+	char err[HS_CONF_ERRLEN] = "";
+	int ret = agd_cfg_load(a->conf_file, &cfg, err, sizeof(err));
+	if (ret != 0) {
+		hs_log_error("reload: %s; the old configuration stays",
+		             err[0] ? err : hs_strerror(ret));
+		return;
+	}
+	if (!knot_dname_is_equal(cfg->identity, a->cfg->identity)) {
+		hs_log_error("reload: identity changed (%s -> %s): restart agentd for that; "
+		             "the old configuration stays", a->cfg->identity_txt, cfg->identity_txt);
+		agd_cfg_free(cfg);
+		return;
+	}
+	bool same_listen = cfg->nlisten == a->cfg->nlisten &&
+	                   strcmp(cfg->control, a->cfg->control) == 0;
+	for (size_t i = 0; same_listen && i < cfg->nlisten; i++) {
+		same_listen = hs_addr_equal((const struct sockaddr *)&cfg->listen[i],
+		                            (const struct sockaddr *)&a->cfg->listen[i]);
+	}
+	if (!same_listen) {
+		hs_log_warning("reload: listen addresses or control socket changed; "
+		               "they take effect at restart");
+	}
+	/* static zones that are gone from the configuration */
+	for (size_t i = 0; i < a->zones.count;) {
+		agd_zone_t *z = a->zones.z[i];
+		bool keep = z->source != AGD_SRC_CONFIG;
+		for (size_t j = 0; !keep && j < cfg->nzones; j++) {
+			keep = knot_dname_is_equal(cfg->zones[j].name, z->name);
+		}
+		if (keep) {
+			i++;
+			continue;
+		}
+		hs_log(HS_LOG_NOTICE, z->name_txt, NULL, "reload: zone no longer configured");
+		(void)hs_peers_drop_zone(a->peers, z->name_txt);
+		(void)agd_zones_remove(&a->zones, z->name);
+		a->dirty = true;
+	}
+	agd_cfg_t *old = a->cfg;
+	a->cfg = cfg;
+	a->chan.cfg = cfg;
+	a->peers->timers = cfg->timers;
+	for (size_t i = 0; i < cfg->nzones; i++) {
+		agd_zone_t *z = agd_zones_find(&a->zones, cfg->zones[i].name);
+		if (z == NULL || z->source == AGD_SRC_CONFIG) {
+			apply_zone(a, cfg->zones[i].name, AGD_SRC_CONFIG, cfg->zones[i].hsync,
+			           cfg->zones[i].nhsync);
+		}
+	}
+	agd_cfg_free(old);
+	hs_daemon_log_level(cfg->conf, a->verbosity);
+	save(a);
+	hs_log_notice("reload: configuration %s read", a->conf_file);
+}
+
 static void load_zones(struct agent *a)
 {
 	/* the configuration's zones first (fallback), then what hsyncd said last */
@@ -1002,7 +1070,9 @@ int main(int argc, char *argv[])
 	if (ret != 0) {
 		hs_fatal(HS_EXIT_TEMP, ret, "control socket %s", a.cfg->control);
 	}
-	ret = hs_signals_start(a.loop, on_stop, NULL, &a, &a.sig);
+	a.conf_file = o.conf_file;
+	a.verbosity = o.verbosity;
+	ret = hs_signals_start(a.loop, on_stop, on_reload, &a, &a.sig);
 	if (ret != 0) {
 		hs_fatal(HS_EXIT_TEMP, ret, "signals");
 	}

@@ -51,12 +51,28 @@ serve() {
 }
 
 AGENTS=""
+# agent_port: a free port below the kernel's ephemeral range (and one that
+# unbound avoids for its queries, below), so no client socket takes it
+# between the moment it is published in lab. and the agent's bind.
+agent_port() {
+	local p lo
+	lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+	[ "$lo" -gt 12000 ] || lo=32768
+	while :; do
+		p=$(( 10000 + RANDOM % (lo - 10000) ))
+		case "$USED" in *" $p "*) continue;; esac
+		ss -Hltun "sport = :$p" 2>/dev/null | grep -q . && continue
+		break
+	done
+	USED="$USED$p "
+	NEWPORT=$p
+}
 # lab_agents NAME...: a key pair host-NAME.lab. and a port for each.
 lab_agents() {
 	local x
 	for x in "$@"; do
 		(cd "$W" && dnssec-keygen -q -a ED25519 -T KEY -n HOST "host-$x.lab" >"$W/$x.keyname")
-		new_port; eval "PORT_$x=$NEWPORT"
+		agent_port; eval "PORT_$x=$NEWPORT"
 		AGENTS="$AGENTS $x"
 	done
 }
@@ -147,6 +163,7 @@ server:
     verbosity: 1
     module-config: "validator iterator"
     qname-minimisation: no
+    outgoing-port-avoid: 10000-32767
     $3
 stub-zone:
     name: "lab."

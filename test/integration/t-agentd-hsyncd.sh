@@ -41,8 +41,8 @@ owner_zone() { # ZONE ID...
 		hsync_rr "$@"
 	} >"$W/owner/$z.zone"
 }
-new_port; OP=$NEWPORT
-new_port; HP=$NEWPORT
+agent_port; OP=$NEWPORT
+agent_port; HP=$NEWPORT
 mkdir -p "$W/owner"
 SERIAL=1
 owner_zone example.com a b

@@ -52,4 +52,18 @@ wait_state 20 a b OPERATIONAL
 grep -q 'peers restored' "$W/agent_b.log" || fail "b did not restore its peers"
 ok "b killed with -9 and restarted: OPERATIONAL again by itself"
 
+# SIGHUP: a broken file is refused and changes nothing; a good one is read
+cp "$W/a.conf" "$W/a.conf.good"
+echo "heartbeat bogus" >>"$W/a.conf"
+kill -HUP "$(agent_pid a)"
+wait_for 5 grep -q "reload: $W/a.conf:[0-9]*: .*the old configuration stays" "$W/agent_a.log" ||
+	{ cat "$W/agent_a.log"; fail "bad reload not logged"; }
+cp "$W/a.conf.good" "$W/a.conf"
+kill -HUP "$(agent_pid a)"
+wait_for 5 grep -q "reload: configuration .* read" "$W/agent_a.log" || fail "reload not logged"
+sleep 1
+[ "$(state a b)" = OPERATIONAL ] || fail "a's peer after reload: $(state a b)"
+kill -0 "$(agent_pid a)" || fail "a died on SIGHUP"
+ok "SIGHUP: a bad file keeps the old configuration, a good one is read, the peer stays OPERATIONAL"
+
 echo "t-agentd-pair: $NCHECKS checks"
