@@ -96,25 +96,25 @@ zone c.example {
 }
 EOF
 "$HSYNCD" -n -f "$W/hsyncd.conf" || fail "hsyncd -n"
-bg sub perl "$SUB" "$SP" "$W/sub.log" agent "$AS"
+bg sub perl "$SUB" "$SP" "$W/notify.log" agent "$AS"
 sleep 0.3
 bg hsyncd "$HSYNCD" -f "$W/hsyncd.conf"
 LOG=$W/hsyncd.log
 d() { dig @127.0.0.1 -p "$HP" +norec +time=2 +tries=1 "$@"; }
 
-wait_for 20 grep -q "NOTIFY a.example. qtype=2 tsig=ok" "$W/sub.log" || fail "member a.example not notified"
+wait_for 20 grep -q "NOTIFY a.example. qtype=2 tsig=ok" "$W/notify.log" || fail "member a.example not notified"
 grep -q "cat.example.: member a.example. added (unique-id m1)" "$LOG" || fail "member addition not logged"
 d +short a.example NS | grep -q "^ns1.a.example.$" || fail "a.example not answered"
 d b.example NS | grep -q "status: REFUSED" || fail "b.example answered before it is a member"
 d cat.example SOA | grep -q "status: NOERROR" || fail "catalog apex not answered"
 grep -q "c.example.: member of cat.example. ignored: already followed" "$LOG" || fail "clash with a configured zone not logged"
-[ "$(grep -c "NOTIFY c.example. qtype=2" "$W/sub.log")" = 1 ] || fail "c.example followed twice"
+[ "$(grep -c "NOTIFY c.example. qtype=2" "$W/notify.log")" = 1 ] || fail "c.example followed twice"
 ok "catalog at start: member followed, answered, notified; a configured zone wins a clash"
 
 $KC zone-begin cat.example >/dev/null
 $KC zone-set cat.example m2.zones 10 PTR b.example. >/dev/null
 $KC zone-commit cat.example >/dev/null
-wait_for 10 grep -q "NOTIFY b.example. qtype=2 tsig=ok" "$W/sub.log" || fail "new member b.example not notified"
+wait_for 10 grep -q "NOTIFY b.example. qtype=2 tsig=ok" "$W/notify.log" || fail "new member b.example not notified"
 grep -q "cat.example.: member b.example. added (unique-id m2)" "$LOG" || fail "new member not logged"
 d +short b.example NS | grep -q "^ns1.b.example.$" || fail "b.example not answered"
 grep -q '^{"zone":"b.example.","type":"NS","ttl":10,"added":\["ns1.b.example."\],"removed":\[\]}$' "$LOG" \

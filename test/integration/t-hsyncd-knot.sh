@@ -8,6 +8,7 @@
 #  - dig/kdig answers (UDP and TCP, RRSIGs with DO, REFUSED for the rest);
 #  - HSYNC added (RFC 3597 form via knotc), changed, made invalid (mixed
 #    NSmgmt: logged, not notified), removed; ZSK roll: DNSKEY notified;
+#  - a burst of changes while the subscriber is away: one NOTIFY per type;
 #  - NOTIFY from another address or with a bad or no TSIG: ignored, logged;
 #  - events exec: JSON lines to a command's stdin;
 #  - SIGHUP reload keeps state; SIGTERM exits 0; a change made while hsyncd
@@ -105,19 +106,19 @@ grep -q "bad.conf:8: subscriber: key nosuch" "$W/bad.err" || fail "no file:line 
 ok "hsyncd -n: 0 for a good file, 100 with file:line for a bad one"
 
 # ---- start: subscriber drops the first NOTIFY so hsyncd must retry
-bg sub perl "$SUB" "$SP" "$W/sub.log" agent "$AS" 1
+bg sub perl "$SUB" "$SP" "$W/notify.log" agent "$AS" 1
 sleep 0.3
 bg hsyncd "$HSYNCD" -f "$W/hsyncd.conf"
 LOG=$W/hsyncd.log
-wait_for 20 grep -q "qtype=48 tsig=ok\$" "$W/sub.log" || fail "no DNSKEY NOTIFY at first sight: $(cat "$W/sub.log" 2>/dev/null)"
-wait_for 10 sh -c "[ \$(grep -c 'tsig=ok\$' '$W/sub.log') -ge 4 ]" || fail "not every type notified"
-grep -q "dropped" "$W/sub.log" || fail "nothing dropped"
+wait_for 20 grep -q "qtype=48 tsig=ok\$" "$W/notify.log" || fail "no DNSKEY NOTIFY at first sight: $(cat "$W/notify.log" 2>/dev/null)"
+wait_for 10 sh -c "[ \$(grep -c 'tsig=ok\$' '$W/notify.log') -ge 4 ]" || fail "not every type notified"
+grep -q "dropped" "$W/notify.log" || fail "nothing dropped"
 grep -q "not answered (try 1)" "$LOG" || fail "no retry logged"
 for t in 2 48 59 60; do
-	n=$(grep -c "qtype=$t tsig=ok\$" "$W/sub.log") || true
-	[ "$n" = 1 ] || fail "type $t answered $n times at first sight, not once: $(cat "$W/sub.log")"
+	n=$(grep -c "qtype=$t tsig=ok\$" "$W/notify.log") || true
+	[ "$n" = 1 ] || fail "type $t answered $n times at first sight, not once: $(cat "$W/notify.log")"
 done
-grep -q "tsig=bad\|tsig=none" "$W/sub.log" && fail "a NOTIFY without a good TSIG"
+grep -q "tsig=bad\|tsig=none" "$W/notify.log" && fail "a NOTIFY without a good TSIG"
 grep -q "$Z.: first seen, serial" "$LOG" || fail "first sight not logged"
 ok "first sight: one TSIG-signed NOTIFY per type (NS DNSKEY CDS CDNSKEY), a dropped one retried"
 
@@ -135,7 +136,7 @@ kdig @127.0.0.1 -p "$HP" +short $Z SOA | grep -q "^ns1.$Z. hostmaster.$Z. " || f
 ok "answers: UDP, TCP, RRSIG with DO, AA, NODATA, REFUSED for the rest"
 
 notified() {  # notified QTYPE COUNT: wait for COUNT good NOTIFYs of QTYPE
-	wait_for 10 sh -c "[ \$(grep -c 'qtype=$1 tsig=ok\$' '$W/sub.log') -ge $2 ]"
+	wait_for 10 sh -c "[ \$(grep -c 'qtype=$1 tsig=ok\$' '$W/notify.log') -ge $2 ]"
 }
 kset() {  # kset DATA...: one knotc transaction of zone-set/zone-unset lines
 	$KC zone-begin $Z >/dev/null
@@ -171,7 +172,7 @@ ok "HSYNC changed: logged, notified"
 kset zone-set "@ 10 TYPE65282 $HB_AGENT"
 wait_for 10 grep -q "HSYNC RRset invalid" "$LOG" || fail "invalid HSYNC not logged"
 sleep 1
-n=$(grep -c 'qtype=65282 tsig=ok$' "$W/sub.log") || true
+n=$(grep -c 'qtype=65282 tsig=ok$' "$W/notify.log") || true
 [ "$n" = 2 ] || fail "invalid HSYNC RRset notified ($n)"
 grep -q "warning: $Z.: HSYNC RRset invalid" "$LOG" || fail "invalid HSYNC not a warning"
 ok "invalid HSYNC RRset: logged as invalid, not notified"
@@ -184,11 +185,27 @@ d $Z TYPE65282 | grep -q "ANSWER: 0" || fail "HSYNC still answered"
 ok "HSYNC removed: logged, notified, no longer answered"
 
 # ---- ZSK roll
-before=$(grep -c 'qtype=48 tsig=ok$' "$W/sub.log") || true
+before=$(grep -c 'qtype=48 tsig=ok$' "$W/notify.log") || true
 $KC zone-key-rollover $Z zsk >/dev/null || fail "zone-key-rollover"
 notified 48 $((before + 1)) || fail "no DNSKEY NOTIFY after the ZSK roll"
 grep -q "DNSKEY [0-9]* (ZSK, alg 13) added" "$LOG" || fail "new ZSK not logged"
 ok "ZSK roll: DNSKEY change logged and notified"
+
+# ---- a burst of HSYNC changes while the subscriber is away: one NOTIFY
+kill "$PID_sub"; wait "$PID_sub" 2>/dev/null || true
+before=$(grep -c 'qtype=65282 tsig=ok$' "$W/notify.log") || true
+n0=$(grep -c "HSYNC identity.providera. " "$LOG") || true
+kset zone-set "@ 10 TYPE65282 $HA"
+kset zone-unset "@ TYPE65282" zone-set "@ 10 TYPE65282 $HA_OFF"
+kset zone-unset "@ TYPE65282"
+wait_for 10 sh -c "[ \$(grep -c 'HSYNC identity.providera. ' '$LOG') -ge $((n0 + 3)) ]" \
+	|| fail "the three HSYNC changes were not all logged"
+bg sub perl "$SUB" "$SP" "$W/notify.log" agent "$AS"
+notified 65282 $((before + 1)) || fail "no HSYNC NOTIFY once the subscriber is back"
+sleep 2
+n=$(grep -c 'qtype=65282 tsig=ok$' "$W/notify.log") || true
+[ "$n" = $((before + 1)) ] || fail "$((n - before)) HSYNC NOTIFYs for one burst, not 1"
+ok "a burst of three HSYNC changes while the subscriber was away: one NOTIFY, retried until answered"
 
 # ---- NOTIFY that must be ignored
 r=$(perl "$SUB" -notify 127.0.0.2 "$HP" $Z xfr "$XS")
@@ -215,7 +232,7 @@ set +e; wait "$PID_hsyncd"; rc=$?; set -e
 [ $rc = 0 ] || fail "SIGTERM: exit $rc"
 grep -q "notice: stopped" "$LOG" || fail "no clean stop"
 [ -s "$W/state/$Z.apex" ] || fail "no stored state"
-before=$(grep -c 'qtype=65282 tsig=ok$' "$W/sub.log") || true
+before=$(grep -c 'qtype=65282 tsig=ok$' "$W/notify.log") || true
 kset zone-set "@ 10 TYPE65282 $HA"
 mv "$LOG" "$W/hsyncd-1.log"
 bg hsyncd "$HSYNCD" -f "$W/hsyncd.conf"
