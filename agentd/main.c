@@ -963,6 +963,28 @@ static void load_zones(struct agent *a)
 	json_decref(doc);
 }
 
+/* Peers restored from the state file for zones we no longer have. */
+static void drop_stale(struct agent *a)
+{
+	for (size_t i = 0; i < a->peers->count; i++) {
+		hs_peer_t *p = a->peers->peers[i];
+		for (size_t j = 0; j < p->nzones; j++) {
+			knot_dname_storage_t zone;
+			if (knot_dname_from_str(zone, p->zones[j], sizeof(zone)) != NULL &&
+			    agd_zones_find(&a->zones, zone) != NULL) {
+				continue;
+			}
+			char ztxt[KNOT_DNAME_TXT_MAXLEN + 1];
+			snprintf(ztxt, sizeof(ztxt), "%s", p->zones[j]);
+			hs_log(HS_LOG_NOTICE, ztxt, NULL, "no longer one of our zones: its peers forgotten");
+			(void)hs_peers_drop_zone(a->peers, ztxt);
+			a->dirty = true;
+			i = (size_t)-1;     /* the table changed: start again */
+			break;
+		}
+	}
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: agentd %s [-p | -P]\n", HS_DAEMON_USAGE);
@@ -1077,6 +1099,7 @@ int main(int argc, char *argv[])
 		hs_fatal(HS_EXIT_TEMP, ret, "signals");
 	}
 	load_zones(&a);
+	drop_stale(&a);
 	uv_timer_init(a.loop, &a.tick);
 	a.tick.data = &a;
 	uv_timer_start(&a.tick, on_tick, 0, TICK_MS);

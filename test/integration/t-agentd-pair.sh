@@ -66,4 +66,17 @@ sleep 1
 kill -0 "$(agent_pid a)" || fail "a died on SIGHUP"
 ok "SIGHUP: a bad file keeps the old configuration, a good one is read, the peer stays OPERATIONAL"
 
+# -n: a bad file is 100 with file:line; a zone dropped from the
+# configuration while a was down takes its peers with it
+printf 'publish-ttl 0\n' | cat "$W/a.conf.good" - >"$W/bad.conf"
+rc=0; "$BIN/agentd" -n -f "$W/bad.conf" 2>"$W/bad.err" || rc=$?
+[ $rc = 100 ] && grep -q "bad.conf:[0-9]*: publish-ttl" "$W/bad.err" || { cat "$W/bad.err"; fail "agentd -n: $rc"; }
+agent_stop a
+sed -i 's/^zone example.com {/zone example.net {/' "$W/a.conf"
+agent_start a
+wait_for 10 grep -q 'example.com.: no longer one of our zones' "$W/agent_a.log" || fail "stale peers kept"
+wait_for 5 eval '! grep -q example.com "$W/a.state/peers.json"' || fail "example.com still in a's peers.json"
+grep -q '"example.net."' "$W/a.state/peers.json" || fail "example.net not in a's peers.json"
+ok "agentd -n: 100 with file:line; a zone gone from the configuration leaves the peers' zone lists"
+
 echo "t-agentd-pair: $NCHECKS checks"
