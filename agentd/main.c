@@ -402,10 +402,18 @@ static void send_cb(int err, const uint8_t *msg, size_t len, void *arg)
 	}
 	if (ret != 0) {
 		/* counts as no answer (protocol.md section 12) */
-		hs_log_code(HS_LOG_WARNING, ret, NULL, p->name, "answer to our %s not verified: ignored",
-		            kn);
-		if (s->kind == HS_MSG_HELLO) {
-			event(a, p, hs_peer_hello_refused(p, "answer to HELLO not verified", now));
+		uint8_t rc = len >= KNOT_WIRE_HEADER_SIZE ? knot_wire_get_rcode(msg) : 0;
+		hs_log_code(HS_LOG_WARNING, ret, NULL, p->name,
+		            "answer (%s) to our %s not verified: ignored", rcode_name(rc), kn);
+		if (ret == HS_ESIG0_BADSIG || ret == HS_ESIG0_KEYTAG || ret == HS_ESIG0_SIGNER) {
+			/* signed, from the discovered address, but not with any
+			 * validated key: the key changed without a validated KEY */
+			snprintf(why, sizeof(why), "answer to our %s signed with no validated key (%s)",
+			         kn, hs_strerror(ret));
+			event(a, p, hs_peer_fail(p, why, now));
+		} else if (s->kind == HS_MSG_HELLO) {
+			snprintf(why, sizeof(why), "answer (%s) to HELLO not verified", rcode_name(rc));
+			event(a, p, hs_peer_hello_refused(p, why, now));
 		}
 		send_free(s);
 		save(a);
