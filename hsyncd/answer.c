@@ -128,7 +128,7 @@ static uint16_t answer_notify(hsd_lookup_f lookup, void *ctx, const knot_pkt_t *
 	return KNOT_RCODE_NOERROR;
 }
 
-int hsd_answer(hsd_lookup_f lookup, void *ctx,
+int hsd_answer(hsd_lookup_f lookup, void *ctx, const hs_tsig_keys_t *keys, size_t nkeys,
                const struct sockaddr *peer, bool tcp,
                const uint8_t *q, size_t qlen, uint8_t *out, size_t *outlen, size_t cap,
                hsd_ans_info_t *info)
@@ -204,10 +204,25 @@ int hsd_answer(hsd_lookup_f lookup, void *ctx,
 	uint16_t rcode;
 	hs_tsig_ctx_t tctx;
 	memset(&tctx, 0, sizeof(tctx));
-	bool sign = false;
+	bool sign = false, reserved = false;
 	switch (knot_wire_get_opcode(q)) {
 	case KNOT_OPCODE_QUERY:
 		info->kind = HSD_ANS_QUERY;
+		if (query->tsig_rr != NULL) {
+			/* a signed query: a key of any key file, and a signed answer */
+			static const hs_tsig_keys_t none = { NULL, 0 };
+			int tr = hs_tsig_check_query(query, &none, &tctx);
+			for (size_t i = 0; i < nkeys && tr == KNOT_TSIG_EBADKEY; i++) {
+				tr = hs_tsig_check_query(query, &keys[i], &tctx);
+			}
+			sign = true;
+			if (tr != 0) {
+				info->code = tr;
+				rcode = KNOT_RCODE_NOTAUTH;
+				break;
+			}
+			reserved = hs_tsig_reserve(resp, tctx.key) == 0;
+		}
 		rcode = (uint16_t)answer_query(query, resp, lookup, ctx, dnssec, info);
 		break;
 	case KNOT_OPCODE_NOTIFY:
@@ -223,6 +238,7 @@ int hsd_answer(hsd_lookup_f lookup, void *ctx,
 	if (rcode != KNOT_RCODE_NOERROR) {
 		/* no partial data with an error */
 		knot_pkt_clear(resp);
+		reserved = false;
 		ret = knot_pkt_init_response(resp, query);
 		if (ret != KNOT_EOK) {
 			goto fail_opt;
@@ -235,7 +251,7 @@ int hsd_answer(hsd_lookup_f lookup, void *ctx,
 		}
 		knot_wire_set_rcode(resp->wire, rcode);
 	}
-	if (sign) {
+	if (sign && !reserved && tctx.key != NULL) {
 		(void)hs_tsig_reserve(resp, tctx.key);
 	}
 	if (has_opt) {

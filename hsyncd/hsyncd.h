@@ -194,9 +194,11 @@ typedef const hs_apex_t *(*hsd_lookup_f)(const knot_dname_t *zone, const hsd_zon
  * type we do not have; SERVFAIL before the zone's first version; REFUSED
  * for every other name or type. NOTIFY: accepted only for a zone we follow,
  * from its source address (port ignored), TSIG-signed with the source's key
- * when it has one. info says what it was.
+ * when it has one. A TSIG-signed query is checked against the key rings
+ * keys[0..nkeys) (every tsig-key-file) and answered signed, or NOTAUTH
+ * with the TSIG error. info says what it was.
  */
-int hsd_answer(hsd_lookup_f lookup, void *ctx,
+int hsd_answer(hsd_lookup_f lookup, void *ctx, const hs_tsig_keys_t *keys, size_t nkeys,
                const struct sockaddr *peer, bool tcp,
                const uint8_t *q, size_t qlen, uint8_t *out, size_t *outlen, size_t cap,
                hsd_ans_info_t *info);

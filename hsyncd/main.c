@@ -905,7 +905,8 @@ static void on_request(hs_net_req_t *req, const uint8_t *msg, size_t len, void *
 	const struct sockaddr *sa = hs_net_req_peer(req);
 	hs_addr_format(sa, peer, sizeof(peer));
 	bool tcp = hs_net_req_transport(req) == HS_NET_TCP;
-	int ret = hsd_answer(lookup, d, sa, tcp, msg, len, out, &outlen, sizeof(out), &info);
+	int ret = hsd_answer(lookup, d, d->cfg->keyfiles, d->cfg->nkeyfiles, sa, tcp, msg, len,
+	                     out, &outlen, sizeof(out), &info);
 	if (ret != 0) {
 		hs_log_code(HS_LOG_ERROR, ret, NULL, peer, "cannot answer");
 		hs_net_done(req);

@@ -133,7 +133,13 @@ d www.$Z A | grep -q "status: REFUSED" || fail "www not REFUSED"
 d other.example SOA | grep -q "status: REFUSED" || fail "other zone not REFUSED"
 d $Z TYPE65282 | grep -q "status: NOERROR" || fail "no NODATA for HSYNC"
 kdig @127.0.0.1 -p "$HP" +short $Z SOA | grep -q "^ns1.$Z. hostmaster.$Z. " || fail "kdig SOA"
-ok "answers: UDP, TCP, RRSIG with DO, AA, NODATA, REFUSED for the rest"
+d -y "hmac-sha256:agent:$AS" $Z DNSKEY >"$W/dig-tsig.out" 2>&1 || true
+grep -q "status: NOERROR" "$W/dig-tsig.out" || fail "TSIG query: $(cat "$W/dig-tsig.out")"
+grep -qi "tsig.*NOERROR\|TSIG PSEUDOSECTION" "$W/dig-tsig.out" || fail "TSIG query answered unsigned"
+grep -qi "couldn't verify\|expected a TSIG\|BADSIG" "$W/dig-tsig.out" && fail "TSIG answer does not verify"
+d -y "hmac-sha256:agent:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" $Z DNSKEY 2>&1 | grep -q "status: NOTAUTH" \
+	|| fail "query with a bad TSIG not NOTAUTH"
+ok "answers: UDP, TCP, RRSIG with DO, AA, NODATA, REFUSED for the rest, TSIG-signed when asked so"
 
 notified() {  # notified QTYPE COUNT: wait for COUNT good NOTIFYs of QTYPE
 	wait_for 10 sh -c "[ \$(grep -c 'qtype=$1 tsig=ok\$' '$W/notify.log') -ge $2 ]"

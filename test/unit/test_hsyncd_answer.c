@@ -86,7 +86,8 @@ static knot_pkt_t *ask(const uint8_t *q, size_t qlen, const struct sockaddr_in *
                        hsd_ans_info_t *info, uint8_t *out, size_t cap)
 {
 	size_t outlen = 0;
-	ck_assert_int_eq(hsd_answer(lookup, NULL, (const struct sockaddr *)from, tcp, q, qlen,
+	ck_assert_int_eq(hsd_answer(lookup, NULL, cfg->keyfiles, cfg->nkeyfiles,
+	                            (const struct sockaddr *)from, tcp, q, qlen,
 	                            out, &outlen, cap, info), 0);
 	if (outlen == 0) {
 		return NULL;
@@ -152,6 +153,44 @@ START_TEST(apex_rrsets)
 	p = ask(q, qlen, &stranger, false, &info, out, sizeof(out));
 	ck_assert_uint_eq(count(p, KNOT_ANSWER, KNOT_RRTYPE_NS), 2);
 	knot_pkt_free(p);
+}
+END_TEST
+
+START_TEST(signed_query)
+{
+	uint8_t q[1024], out[65535];
+	size_t qlen;
+	hsd_ans_info_t info;
+	hs_tsig_ctx_t ctx;
+	/* a key of the key file: answered, and the answer signed */
+	ck_assert_int_eq(hsd_msg_query(q, &qlen, sizeof(q), ZONE, KNOT_RRTYPE_DNSKEY, false, NULL,
+	                               hsd_cfg_key(cfg, "other"), &ctx), 0);
+	knot_pkt_t *p = ask(q, qlen, &stranger, false, &info, out, sizeof(out));
+	ck_assert_uint_eq(knot_wire_get_rcode(p->wire), KNOT_RCODE_NOERROR);
+	ck_assert_uint_eq(count(p, KNOT_ANSWER, KNOT_RRTYPE_DNSKEY), 2);
+	ck_assert_ptr_nonnull(p->tsig_rr);
+	knot_pkt_free(p);
+	ck_assert_int_eq(hsd_msg_check(q, qlen, out, last_len, &ctx, false, NULL, NULL), 0);
+	/* a key we do not have: NOTAUTH, no data */
+	hs_tsig_keys_t k = { 0 };
+	const char *txt = "key stranger { algorithm hmac-sha256; secret \"c2VjcmV0c2VjcmV0c2VjcmV0\"; };";
+	ck_assert_int_eq(hs_tsig_parse(txt, strlen(txt), &k, NULL), 0);
+	ck_assert_int_eq(hsd_msg_query(q, &qlen, sizeof(q), ZONE, KNOT_RRTYPE_DNSKEY, false, NULL,
+	                               &k.keys[0], &ctx), 0);
+	p = ask(q, qlen, &stranger, false, &info, out, sizeof(out));
+	ck_assert_uint_eq(knot_wire_get_rcode(p->wire), KNOT_RCODE_NOTAUTH);
+	ck_assert_int_eq(info.code, KNOT_TSIG_EBADKEY);
+	ck_assert_uint_eq(knot_wire_get_ancount(p->wire), 0);
+	knot_pkt_free(p);
+	/* a changed byte: BADSIG */
+	ck_assert_int_eq(hsd_msg_query(q, &qlen, sizeof(q), ZONE, KNOT_RRTYPE_DNSKEY, false, NULL,
+	                               hsd_cfg_key(cfg, "xfr"), &ctx), 0);
+	q[3] |= 0x20;
+	p = ask(q, qlen, &stranger, false, &info, out, sizeof(out));
+	ck_assert_uint_eq(knot_wire_get_rcode(p->wire), KNOT_RCODE_NOTAUTH);
+	ck_assert_int_eq(info.code, KNOT_TSIG_EBADSIG);
+	knot_pkt_free(p);
+	hs_tsig_keys_free(&k);
 }
 END_TEST
 
@@ -224,12 +263,14 @@ START_TEST(bad_messages)
 	size_t qlen = query(q, sizeof(q), ZONE, KNOT_RRTYPE_SOA, false, false);
 	/* a response: no answer at all */
 	knot_wire_set_qr(q);
-	ck_assert_int_eq(hsd_answer(lookup, NULL, (const struct sockaddr *)&src, false, q, qlen,
+	ck_assert_int_eq(hsd_answer(lookup, NULL, cfg->keyfiles, cfg->nkeyfiles,
+	                            (const struct sockaddr *)&src, false, q, qlen,
 	                            out, &outlen, sizeof(out), &info), 0);
 	ck_assert_uint_eq(outlen, 0);
 	ck_assert_int_eq(info.kind, HSD_ANS_DROP);
 	/* too short */
-	ck_assert_int_eq(hsd_answer(lookup, NULL, (const struct sockaddr *)&src, false, q, 5,
+	ck_assert_int_eq(hsd_answer(lookup, NULL, cfg->keyfiles, cfg->nkeyfiles,
+	                            (const struct sockaddr *)&src, false, q, 5,
 	                            out, &outlen, sizeof(out), &info), 0);
 	ck_assert_uint_eq(outlen, 0);
 	/* cut in the question: FORMERR, header only */
@@ -245,7 +286,8 @@ START_TEST(bad_messages)
 	ck_assert_uint_eq(knot_wire_get_rcode(p->wire), KNOT_RCODE_NOTIMPL);
 	knot_pkt_free(p);
 	/* arguments */
-	ck_assert_int_eq(hsd_answer(lookup, NULL, (const struct sockaddr *)&src, false, q, qlen,
+	ck_assert_int_eq(hsd_answer(lookup, NULL, cfg->keyfiles, cfg->nkeyfiles,
+	                            (const struct sockaddr *)&src, false, q, qlen,
 	                            out, &outlen, 100, &info), HS_EINVAL);
 }
 END_TEST
@@ -331,6 +373,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, apex_rrsets);
 	tcase_add_test(tc, nodata_and_refused);
 	tcase_add_test(tc, truncation);
+	tcase_add_test(tc, signed_query);
 	tcase_add_test(tc, bad_messages);
 	tcase_add_test(tc, notify_rules);
 	suite_add_tcase(s, tc);
