@@ -71,4 +71,21 @@ AFTER=$(peers_a)
 grep -q 'agent-d' "$W/a.state/peers.json" && fail "d entered a's peer file"
 ok "every refusal logged; a's peers and states unchanged"
 
+# b comes back with a key that is not published (not validated): its
+# signed answers do not verify at a, which puts b in ERROR (then KNOWN
+# again after rediscovery, and ERROR again) and never accepts its messages
+agent_stop b
+sed -i "s|^key .*|key \"$W/forged/$(cat "$W/forged.keyname")\"|" "$W/b.conf"
+agent_start b
+wait_state 20 a b ERROR
+grep -q 'agent-b.lab.: answer (REFUSED) to our HEARTBEAT not verified' "$W/agent_a.log" ||
+	grep -q 'agent-b.lab.: answer (.*) to our .* not verified' "$W/agent_a.log" || fail "no log of the bad answer"
+# rediscovery (backoff) finds the published key again: KNOWN, HELLO, ERROR
+for i in $(seq 1 15); do
+	case "$(state a b)" in INTRODUCED|OPERATIONAL|DEGRADED|INTERRUPTED) fail "b is $(state a b) at a";; esac
+	sleep 0.2
+done
+[ "$(state a c)" = OPERATIONAL ] || fail "c at a: $(state a c)"
+ok "answers signed with an unpublished key are refused; the peer is ERROR, the others stay OPERATIONAL"
+
 echo "t-agentd-refuse: $NCHECKS checks"
