@@ -19,6 +19,7 @@ HSYNCD=$BIN/hsyncd
 SUB=$TOP/test/data/hsyncd-sub.pl
 [ -x "$HSYNCD" ] || fail "no $HSYNCD"
 command -v knotd >/dev/null || fail "knotd not installed"
+perl -MDigest::SHA -MMIME::Base64 -e 1 2>/dev/null || fail "perl with Digest::SHA (Debian: perl) needed by $SUB"
 
 KP=$(free_port); HP=$(free_port); SP=$(free_port)
 while [ "$HP" = "$KP" ]; do HP=$(free_port); done
