@@ -3,9 +3,11 @@
  * doc/protocol.md section 11, acted on, answered. No sockets, so the whole
  * path is unit-testable with the committed keys and a fixed clock.
  *
- * Part 1 (issue 5): SYNC and RFI are verified, logged by the caller and
- * acknowledged; merging a SYNC into what the combiner carries, and sending
- * our SYNC after an RFI, are part 2 (issue 6).
+ * Part 1 (issue 5): SYNC and RFI are verified and logged by the caller;
+ * a SYNC is acknowledged NOERROR, an RFI answered REFUSED (signed: "not
+ * ready", we have no contribution yet, protocol.md section 8). Storing and
+ * merging a SYNC into what the combiner carries, and sending our SYNC
+ * after an RFI, are part 2 (issue 6).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,9 +221,13 @@ int agd_chan_handle(agd_chan_t *ch, const uint8_t *wire, size_t len,
 			break;
 		}
 		case HS_MSG_RFI:
+			/* protocol.md section 8: REFUSED = not ready, we have no
+			 * contribution for the zone yet (building and sending our
+			 * SYNC is part 2, issue 6); signed, and the peer is heard */
 			r = hs_peer_heartbeat_received(p, now);
+			rcode = KNOT_RCODE_REFUSED;
 			snprintf(res->why, sizeof(res->why),
-			         "RFI from %s: verified, acknowledged (our SYNC: issue 6)", p->name);
+			         "RFI from %s: verified; no contribution of ours to send yet", p->name);
 			break;
 		default:
 			rcode = KNOT_RCODE_NOTIMPL;

@@ -249,8 +249,10 @@ START_TEST(sync_and_rfi)
 	ck_assert(sig);
 	ck_assert(strstr(res.why, "with 5 records") != NULL);
 	req = slurp("msg-rfi.bin", &len);
-	ck_assert_int_eq(handle(req, len, &res, &sig), KNOT_RCODE_NOERROR);
+	ck_assert_int_eq(handle(req, len, &res, &sig), KNOT_RCODE_REFUSED);
+	ck_assert_int_eq(res.err, 0);
 	ck_assert_int_eq(res.kind, HS_MSG_RFI);
+	ck_assert(sig);
 }
 END_TEST
 
