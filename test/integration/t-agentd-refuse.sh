@@ -71,6 +71,17 @@ AFTER=$(peers_a)
 grep -q 'agent-d' "$W/a.state/peers.json" && fail "d entered a's peer file"
 ok "every refusal logged; a's peers and states unchanged"
 
+# SYNC from c by nsupdate -k (RFC 2136 + SIG(0)): verified, acknowledged
+sed -e "s/PORT/$PORT_a/" -e 's/zone\.example\./example.com./g' -e 's/sig0\.example\./c.lab./g' \
+	"$TOP/test/data/msg-sync-nsupdate.txt" >"$W/sync.txt"
+nsupdate -k "$W/$(cat "$W/c.keyname").private" "$W/sync.txt" || fail "nsupdate SYNC from c refused"
+wait_for 5 grep -q 'agent-c.lab.: SYNC from agent-c.lab. with 5 records: verified, acknowledged' "$W/agent_a.log" ||
+	{ tail "$W/agent_a.log"; fail "SYNC not logged"; }
+# the same SYNC from d (not in HSYNC) is refused
+rc=0; nsupdate -k "$W/$(cat "$W/d.keyname").private" "$W/sync.txt" >"$W/nsu.out" 2>&1 || rc=$?
+[ $rc != 0 ] || fail "SYNC from d accepted"
+ok "SYNC (nsupdate -k) from a peer is verified and acknowledged; from an identity not in HSYNC refused"
+
 # b comes back with a key that is not published (not validated): its
 # signed answers do not verify at a, which puts b in ERROR (then KNOWN
 # again after rediscovery, and ERROR again) and never accepts its messages
