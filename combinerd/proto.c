@@ -71,6 +71,7 @@ static int do_update(const cbd_view_t *v, const struct sockaddr *peer, knot_pkt_
 	char kn[KNOT_DNAME_TXT_MAXLEN + 1];
 	if (knot_wire_get_qdcount(q->wire) == 1) {
 		knot_dname_to_str(zn, knot_pkt_qname(q), sizeof(zn));
+		*zone = cbd_view_zone(v, knot_pkt_qname(q));  /* for the log line */
 	}
 	if (ret == HS_ETSIG_NONE) {
 		say(log, loglen, "UPDATE for %s refused: not TSIG-signed", zn);
