@@ -445,8 +445,12 @@ static int send_msg(struct agent *a, hs_peer_t *p, hs_msg_kind_t kind)
 	if (p->naddrs == 0 || p->nzones == 0) {
 		return HS_EINVAL;
 	}
+	/* any zone both HSYNC RRsets name will do (protocol.md section 6); a
+	 * HELLO that keeps failing tries the peer's next zone, in case the
+	 * other side's intent for the first one differs from ours */
+	const char *ztxt = p->zones[kind == HS_MSG_HELLO ? p->failures % p->nzones : 0];
 	knot_dname_storage_t zone;
-	if (knot_dname_from_str(zone, p->zones[0], sizeof(zone)) == NULL) {
+	if (knot_dname_from_str(zone, ztxt, sizeof(zone)) == NULL) {
 		return HS_ENAME;
 	}
 	struct send *s = calloc(1, sizeof(*s));
@@ -473,7 +477,7 @@ static int send_msg(struct agent *a, hs_peer_t *p, hs_msg_kind_t kind)
 	}
 	s->next = a->sends;
 	a->sends = s;
-	hs_log(HS_LOG_DEBUG, p->zones[0], p->name, "%s sent", hs_msg_kind_name(kind));
+	hs_log(HS_LOG_DEBUG, ztxt, p->name, "%s sent", hs_msg_kind_name(kind));
 	return 0;
 }
 
