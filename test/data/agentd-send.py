@@ -4,6 +4,7 @@
 #   agentd-send.py send PORT FILE    send FILE over UDP to 127.0.0.1#PORT,
 #                                    print the answer's RCODE name and
 #                                    whether it carries a SIG(0) ("signed")
+#   agentd-send.py sendtcp PORT FILE the same over TCP (RFC 1035 4.2.2)
 import socket
 import struct
 import sys
@@ -33,13 +34,27 @@ def main():
         return 0
     port = int(sys.argv[2])
     data = open(sys.argv[3], "rb").read()
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(3)
-    s.sendto(data, ("127.0.0.1", port))
     try:
-        resp, _ = s.recvfrom(65535)
+        if sys.argv[1] == "sendtcp":
+            s = socket.create_connection(("127.0.0.1", port), timeout=3)
+            s.sendall(struct.pack(">H", len(data)) + data)
+            buf = b""
+            while len(buf) < 2 or len(buf) < 2 + struct.unpack(">H", buf[:2])[0]:
+                chunk = s.recv(65535)
+                if not chunk:
+                    break
+                buf += chunk
+            resp = buf[2:]
+        else:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(3)
+            s.sendto(data, ("127.0.0.1", port))
+            resp, _ = s.recvfrom(65535)
     except socket.timeout:
         print("TIMEOUT")
+        return 0
+    if len(resp) < 12:
+        print("SHORT")
         return 0
     rcode = resp[3] & 0x0f
     signed = b"\x00\x00\x18\x00\xff" in resp  # root owner, type SIG, class ANY

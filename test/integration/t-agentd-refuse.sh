@@ -63,6 +63,11 @@ $SEND hello example.com 4660 >"$W/u2.bin"
 [ "$($SEND send "$PORT_a" "$W/realb.bin")" = "NOERROR signed" ] || fail "b's HELLO not accepted"
 [ "$($SEND send "$PORT_a" "$W/realb.bin")" = "REFUSED signed" ] || fail "replayed HELLO not REFUSED"
 ok "a valid HELLO is answered NOERROR (signed); the same message again is REFUSED (signed)"
+$SEND hello example.com 4661 >"$W/u3.bin"
+"$BIN/hsync-sig0" sign -k "$W/$(cat "$W/b.keyname")" <"$W/u3.bin" >"$W/realb3.bin"
+[ "$($SEND sendtcp "$PORT_a" "$W/realb3.bin")" = "NOERROR signed" ] || fail "HELLO over TCP"
+[ "$($SEND sendtcp "$PORT_a" "$W/realb3.bin")" = "REFUSED signed" ] || fail "replay over TCP"
+ok "the same over TCP"
 
 n=$(grep -c 'HELLO from signer .* refused' "$W/agent_a.log" || true)
 [ "$n" -ge 5 ] || { grep refused "$W/agent_a.log"; fail "only $n refusals logged"; }
