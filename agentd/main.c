@@ -645,7 +645,7 @@ static bool hsyncd_notify(struct agent *a, hs_net_req_t *req, const uint8_t *msg
 		    !knot_dname_is_equal(ctx.key->name, a->cfg->hsyncd.key->name)) {
 			hs_log_code(HS_LOG_WARNING, ret ? ret : HS_ETSIG_NONE, NULL, peer,
 			            "NOTIFY refused: not signed with hsyncd's key");
-			rcode = ret == 0 ? KNOT_RCODE_NOTAUTH : KNOT_RCODE_NOTAUTH;
+			rcode = KNOT_RCODE_NOTAUTH;
 		}
 	} else if (!hs_addr_equal(hs_net_req_peer(req), (const struct sockaddr *)&a->cfg->hsyncd.addr)) {
 		/* without a key only hsyncd's address (port aside) is trusted */
@@ -1040,6 +1040,18 @@ int main(int argc, char *argv[])
 		return HS_EXIT_CONFIG;
 	}
 	if (publish_mode != 0) {
+		for (size_t i = 0; i < a.cfg->npublish; i++) {
+			const struct sockaddr *sa = (const struct sockaddr *)&a.cfg->publish[i];
+			bool any = sa->sa_family == AF_INET ?
+			           ((const struct sockaddr_in *)sa)->sin_addr.s_addr == htonl(INADDR_ANY) :
+			           IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+			if (any) {
+				hs_log_error("%s: a wildcard listen address cannot be published: "
+				             "add publish-address statements", o.conf_file);
+				agd_cfg_free(a.cfg);
+				return HS_EXIT_CONFIG;
+			}
+		}
 		char *text = NULL;
 		ret = agd_cfg_publish(a.cfg, publish_mode == 2, &text);
 		if (ret != 0) {
