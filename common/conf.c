@@ -1,5 +1,6 @@
 /*
- * common/conf.c -- configuration reader, checker and getters (see conf.h).
+ * common/conf.c -- configuration reader and checker (see conf.h); the value
+ * parsers, the tree walk and the getters are in confval.c.
  *
  * The reader turns text into a tree of statements, splicing includes in
  * place; all memory lives in one arena owned by the hs_conf_t. The checker
@@ -17,56 +18,23 @@
 
 #include <libknot/dname.h>
 
-#include "common/conf.h"
+#include "common/confint.h"
 #include "libhsync/error.h"
 
 #define MAX_FILE_SIZE  (64u << 20)
 #define MAX_INCLUDE    16
 #define MAX_NESTING    32
 
-struct hs_conf_arg {
-	const char *text;
-	bool quoted;
-};
-
-struct hs_conf_stmt {
-	const char *keyword;
-	struct hs_conf_arg *args;
-	size_t nargs;
-	size_t npos;                 /* positional arguments (set by check) */
-	const char *file;
-	unsigned line;
-	bool has_block;
-	struct hs_conf_stmt *child;  /* first statement of the block */
-	struct hs_conf_stmt *next;
-	struct hs_conf_stmt *parent;
-	const hs_conf_rule_t *rule;  /* set by check */
-	size_t ord;                  /* position in its block (set by check) */
-};
-
-struct chunk {
-	struct chunk *next;
-	size_t used, cap;
-	_Alignas(16) unsigned char data[];
-};
-
-struct hs_conf {
-	const char *name;            /* the top file */
-	struct chunk *chunks;
-	struct hs_conf_stmt *first;
-};
-
 const hs_conf_opt_t hs_conf_opts_port[] = {
 	{ .name = "port", .kind = HS_CONF_PORT },
 	{ .name = NULL }
 };
-
 /* ---- arena ------------------------------------------------------------------ */
 
 static void *arena_alloc(hs_conf_t *c, size_t n)
 {
 	n = (n + 15) & ~(size_t)15;
-	struct chunk *k = c->chunks;
+	struct hs_conf_chunk *k = c->chunks;
 	if (k == NULL || k->cap - k->used < n) {
 		size_t cap = n > 16384 ? n : 16384;
 		k = malloc(sizeof(*k) + cap);
@@ -99,9 +67,9 @@ void hs_conf_free(hs_conf_t *conf)
 	if (conf == NULL) {
 		return;
 	}
-	struct chunk *k = conf->chunks;
+	struct hs_conf_chunk *k = conf->chunks;
 	while (k != NULL) {
-		struct chunk *next = k->next;
+		struct hs_conf_chunk *next = k->next;
 		free(k);
 		k = next;
 	}
@@ -124,9 +92,7 @@ static int verr(char *err, size_t errlen, const char *file, unsigned line,
 	return HS_ECONF;
 }
 
-static int errf(char *err, size_t errlen, const char *file, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-static int errf(char *err, size_t errlen, const char *file, unsigned line, const char *fmt, ...)
+int hs_conf_errf(char *err, size_t errlen, const char *file, unsigned line, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -235,7 +201,7 @@ static int lex(struct lexer *lx, struct token *t)
 		lx->p++;
 		for (;;) {
 			if (lx->p >= lx->end || *lx->p == '\n') {
-				return errf(r->err, r->errlen, lx->file, lx->line,
+				return hs_conf_errf(r->err, r->errlen, lx->file, lx->line,
 				            "unterminated string (a quoted string ends on its line)");
 			}
 			unsigned char ch = (unsigned char)*lx->p++;
@@ -244,12 +210,12 @@ static int lex(struct lexer *lx, struct token *t)
 			}
 			if (ch == '\\') {
 				if (lx->p >= lx->end || (*lx->p != '"' && *lx->p != '\\')) {
-					return errf(r->err, r->errlen, lx->file, lx->line,
+					return hs_conf_errf(r->err, r->errlen, lx->file, lx->line,
 					            "unknown escape in string (only \\\" and \\\\)");
 				}
 				ch = (unsigned char)*lx->p++;
 			} else if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
-				return errf(r->err, r->errlen, lx->file, lx->line,
+				return hs_conf_errf(r->err, r->errlen, lx->file, lx->line,
 				            "control character 0x%02x in string", ch);
 			}
 			if (n + 1 >= r->scap) {
@@ -271,7 +237,7 @@ static int lex(struct lexer *lx, struct token *t)
 		break;
 	}
 	if (!is_word_char(c)) {
-		return errf(r->err, r->errlen, lx->file, lx->line,
+		return hs_conf_errf(r->err, r->errlen, lx->file, lx->line,
 		            "unexpected character 0x%02x", c);
 	}
 	const char *start = lx->p;
@@ -279,7 +245,7 @@ static int lex(struct lexer *lx, struct token *t)
 		lx->p++;
 	}
 	if (lx->p < lx->end && *lx->p == '"') {
-		return errf(r->err, r->errlen, lx->file, lx->line,
+		return hs_conf_errf(r->err, r->errlen, lx->file, lx->line,
 		            "quote inside a word (put spaces around a quoted string)");
 	}
 	t->type = T_WORD;
@@ -369,7 +335,7 @@ static int parse_stmt(struct lexer *lx, struct token *kw, struct hs_conf_stmt *p
 			break;
 		case T_LBRACE: {
 			if (nesting >= MAX_NESTING) {
-				ret = errf(r->err, r->errlen, lx->file, t.line, "blocks nested too deep");
+				ret = hs_conf_errf(r->err, r->errlen, lx->file, t.line, "blocks nested too deep");
 				done = true;
 				break;
 			}
@@ -397,10 +363,10 @@ static int parse_stmt(struct lexer *lx, struct token *kw, struct hs_conf_stmt *p
 
 	if (strcmp(s->keyword, "include") == 0) {
 		if (s->has_block) {
-			return errf(r->err, r->errlen, s->file, s->line, "include takes no block");
+			return hs_conf_errf(r->err, r->errlen, s->file, s->line, "include takes no block");
 		}
 		if (s->nargs != 1) {
-			return errf(r->err, r->errlen, s->file, s->line,
+			return hs_conf_errf(r->err, r->errlen, s->file, s->line,
 			            "include needs exactly one file name");
 		}
 		char *path = include_path(r, s->file, s->args[0].text, from_string);
@@ -431,20 +397,20 @@ static int parse_list(struct lexer *lx, struct hs_conf_stmt *parent, unsigned op
 			continue;
 		case T_EOF:
 			if (open_line > 0) {
-				return errf(r->err, r->errlen, lx->file, t.line,
+				return hs_conf_errf(r->err, r->errlen, lx->file, t.line,
 				            "missing '}' of the block opened at line %u", open_line);
 			}
 			return HS_EOK;
 		case T_RBRACE:
 			if (open_line == 0) {
-				return errf(r->err, r->errlen, lx->file, t.line, "'}' without a block");
+				return hs_conf_errf(r->err, r->errlen, lx->file, t.line, "'}' without a block");
 			}
 			return HS_EOK;
 		case T_LBRACE:
-			return errf(r->err, r->errlen, lx->file, t.line,
+			return hs_conf_errf(r->err, r->errlen, lx->file, t.line,
 			            "'{' without a keyword (a block opens on its statement's line)");
 		case T_STRING:
-			return errf(r->err, r->errlen, lx->file, t.line,
+			return hs_conf_errf(r->err, r->errlen, lx->file, t.line,
 			            "a statement starts with a keyword, not a quoted string");
 		case T_WORD:
 			ret = parse_stmt(lx, &t, parent, nesting, tailp);
@@ -464,7 +430,7 @@ static int parse_text(struct reader *r, const char *text, size_t len, const char
 		for (const char *p = text; *p != '\0'; p++) {
 			line += (*p == '\n');
 		}
-		return errf(r->err, r->errlen, file, line, "NUL byte in file");
+		return hs_conf_errf(r->err, r->errlen, file, line, "NUL byte in file");
 	}
 	struct lexer lx = {
 		.r = r, .p = text, .end = text + len, .file = file, .line = 1,
@@ -479,29 +445,29 @@ static int read_file(struct reader *r, const char *path, const char *from_file,
 	const char *where = from_file != NULL ? from_file : path;
 	unsigned wline = from_file != NULL ? from_line : 0;
 	if (r->depth >= MAX_INCLUDE) {
-		return errf(r->err, r->errlen, where, wline, "includes nested too deep");
+		return hs_conf_errf(r->err, r->errlen, where, wline, "includes nested too deep");
 	}
 	FILE *f = fopen(path, "r");
 	if (f == NULL) {
 		if (from_file == NULL) {
-			return errf(r->err, r->errlen, path, 0, "%s", strerror(errno));
+			return hs_conf_errf(r->err, r->errlen, path, 0, "%s", strerror(errno));
 		}
-		return errf(r->err, r->errlen, where, wline, "cannot open %s: %s", path, strerror(errno));
+		return hs_conf_errf(r->err, r->errlen, where, wline, "cannot open %s: %s", path, strerror(errno));
 	}
 	struct stat st;
 	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
 		fclose(f);
-		return errf(r->err, r->errlen, where, wline, "%s is not a regular file", path);
+		return hs_conf_errf(r->err, r->errlen, where, wline, "%s is not a regular file", path);
 	}
 	for (int i = 0; i <= r->depth; i++) {
 		if (r->stack[i].dev == st.st_dev && r->stack[i].ino == st.st_ino) {
 			fclose(f);
-			return errf(r->err, r->errlen, where, wline, "include loop: %s", path);
+			return hs_conf_errf(r->err, r->errlen, where, wline, "include loop: %s", path);
 		}
 	}
 	if ((uint64_t)st.st_size > MAX_FILE_SIZE) {
 		fclose(f);
-		return errf(r->err, r->errlen, where, wline, "%s is too large", path);
+		return hs_conf_errf(r->err, r->errlen, where, wline, "%s is too large", path);
 	}
 	size_t size = (size_t)st.st_size;
 	char *text = malloc(size + 1);
@@ -514,7 +480,7 @@ static int read_file(struct reader *r, const char *path, const char *from_file,
 	fclose(f);
 	if (bad) {
 		free(text);
-		return errf(r->err, r->errlen, where, wline, "cannot read %s", path);
+		return hs_conf_errf(r->err, r->errlen, where, wline, "cannot read %s", path);
 	}
 	const char *name = arena_strndup(r->conf, path, strlen(path));
 	if (name == NULL) {
@@ -582,192 +548,6 @@ int hs_conf_read_string(const char *text, const char *name, hs_conf_t **out,
 {
 	return read_common(text, NULL, name != NULL ? name : "(string)", out, err, errlen);
 }
-
-/* ---- values ------------------------------------------------------------------------------- */
-
-static int parse_uint(const char *s, uint64_t *out)
-{
-	if (*s == '\0') {
-		return HS_ESYNTAX;
-	}
-	uint64_t v = 0;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9') {
-			return HS_ESYNTAX;
-		}
-		unsigned d = (unsigned)(*s - '0');
-		if (v > (UINT64_MAX - d) / 10) {
-			return HS_ERANGE;
-		}
-		v = v * 10 + d;
-	}
-	*out = v;
-	return HS_EOK;
-}
-
-static int parse_duration(const char *s, uint64_t *out)
-{
-	if (*s == '\0') {
-		return HS_ESYNTAX;
-	}
-	uint64_t total = 0;
-	while (*s != '\0') {
-		if (*s < '0' || *s > '9') {
-			return HS_ESYNTAX;
-		}
-		uint64_t v = 0;
-		for (; *s >= '0' && *s <= '9'; s++) {
-			unsigned d = (unsigned)(*s - '0');
-			if (v > (UINT64_MAX - d) / 10) {
-				return HS_ERANGE;
-			}
-			v = v * 10 + d;
-		}
-		uint64_t mult;
-		switch (*s) {
-		case 's': mult = 1; break;
-		case 'm': mult = 60; break;
-		case 'h': mult = 3600; break;
-		case 'd': mult = 86400; break;
-		case 'w': mult = 604800; break;
-		case '\0': mult = 1; break;   /* a bare number, or a last part without unit */
-		default: return HS_ESYNTAX;
-		}
-		if (*s != '\0') {
-			s++;
-		}
-		if (v > UINT64_MAX / mult || total > UINT64_MAX - v * mult) {
-			return HS_ERANGE;
-		}
-		total += v * mult;
-	}
-	*out = total;
-	return HS_EOK;
-}
-
-static int parse_bool(const char *s, bool *out)
-{
-	static const char *const yes[] = { "yes", "on", "true" };
-	static const char *const no[] = { "no", "off", "false" };
-	for (size_t i = 0; i < 3; i++) {
-		if (strcasecmp(s, yes[i]) == 0) {
-			*out = true;
-			return HS_EOK;
-		}
-		if (strcasecmp(s, no[i]) == 0) {
-			*out = false;
-			return HS_EOK;
-		}
-	}
-	return HS_ESYNTAX;
-}
-
-static int parse_choice(const char *s, const char *choices, unsigned *out)
-{
-	if (choices == NULL) {
-		return HS_ESYNTAX;
-	}
-	size_t len = strlen(s);
-	unsigned idx = 0;
-	for (const char *p = choices; ; idx++) {
-		const char *bar = strchr(p, '|');
-		size_t n = bar != NULL ? (size_t)(bar - p) : strlen(p);
-		if (n == len && len > 0 && strncasecmp(p, s, n) == 0) {
-			*out = idx;
-			return HS_EOK;
-		}
-		if (bar == NULL) {
-			return HS_ESYNTAX;
-		}
-		p = bar + 1;
-	}
-}
-
-static int parse_name(const char *s, uint8_t *out)
-{
-	if (*s == '\0') {
-		return HS_ESYNTAX;
-	}
-	uint8_t buf[KNOT_DNAME_MAXLEN];
-	if (knot_dname_from_str(buf, s, sizeof(buf)) == NULL) {
-		return HS_ESYNTAX;
-	}
-	if (out != NULL) {
-		memcpy(out, buf, knot_dname_size(buf));
-	}
-	return HS_EOK;
-}
-
-/* Is text of this kind? If not, a reason (without file:line) in why. */
-static bool kind_ok(enum hs_conf_kind kind, const char *text, const char *choices,
-                    char *why, size_t whylen)
-{
-	uint64_t u;
-	bool b;
-	unsigned idx;
-	struct sockaddr_storage ss;
-	struct hs_prefix pfx;
-	int ret;
-	switch (kind) {
-	case HS_CONF_ANY:
-		return true;
-	case HS_CONF_UINT:
-		ret = parse_uint(text, &u);
-		if (ret != HS_EOK) {
-			snprintf(why, whylen, ret == HS_ERANGE ? "%s is too large" : "%s is not a number", text);
-		}
-		return ret == HS_EOK;
-	case HS_CONF_PORT:
-		ret = parse_uint(text, &u);
-		if (ret != HS_EOK || u > 65535) {
-			snprintf(why, whylen, "%s is not a port number (0-65535)", text);
-			return false;
-		}
-		return true;
-	case HS_CONF_DURATION:
-		ret = parse_duration(text, &u);
-		if (ret != HS_EOK) {
-			snprintf(why, whylen, ret == HS_ERANGE ? "%s is too long"
-			         : "%s is not a duration (like 30s, 5m, 1h, 2d, 1w, 1h30m)", text);
-		}
-		return ret == HS_EOK;
-	case HS_CONF_BOOL:
-		if (parse_bool(text, &b) != HS_EOK) {
-			snprintf(why, whylen, "%s is not yes or no", text);
-			return false;
-		}
-		return true;
-	case HS_CONF_ADDR:
-		ret = hs_addr_parse(text, 0, &ss);
-		if (ret != HS_EOK) {
-			snprintf(why, whylen, ret == HS_ERANGE ? "%s: port out of range (0-65535)"
-			         : "%s is not an IP address (ADDR or ADDR@PORT)", text);
-		}
-		return ret == HS_EOK;
-	case HS_CONF_PREFIX:
-		ret = hs_prefix_parse(text, &pfx);
-		if (ret != HS_EOK) {
-			snprintf(why, whylen, ret == HS_ERANGE ? "%s: prefix length too long"
-			         : "%s is not an IP prefix (ADDR/LEN, host bits zero)", text);
-		}
-		return ret == HS_EOK;
-	case HS_CONF_NAME:
-		if (parse_name(text, NULL) != HS_EOK) {
-			snprintf(why, whylen, "%s is not a domain name", text);
-			return false;
-		}
-		return true;
-	case HS_CONF_CHOICE:
-		if (parse_choice(text, choices, &idx) != HS_EOK) {
-			snprintf(why, whylen, "%s is not one of %s", text, choices != NULL ? choices : "(none)");
-			return false;
-		}
-		return true;
-	}
-	snprintf(why, whylen, "unknown kind of argument");
-	return false;
-}
-
 /* ---- checker ------------------------------------------------------------------------------- */
 
 struct checker {
@@ -809,47 +589,47 @@ static int check_args(struct checker *c, struct hs_conf_stmt *s, const hs_conf_r
 	const char *kw = s->keyword;
 	if (npos < rule->min) {
 		if (rule->min == rule->max) {
-			return errf(c->err, c->errlen, s->file, s->line, "%s needs %u argument%s",
+			return hs_conf_errf(c->err, c->errlen, s->file, s->line, "%s needs %u argument%s",
 			            kw, rule->min, rule->min == 1 ? "" : "s");
 		}
-		return errf(c->err, c->errlen, s->file, s->line, "%s needs at least %u argument%s",
+		return hs_conf_errf(c->err, c->errlen, s->file, s->line, "%s needs at least %u argument%s",
 		            kw, rule->min, rule->min == 1 ? "" : "s");
 	}
 	if (rule->max != HS_CONF_UNLIMITED && npos > rule->max) {
 		if (rule->opts != NULL) {
-			return errf(c->err, c->errlen, s->file, s->line, "%s: unknown option %s",
+			return hs_conf_errf(c->err, c->errlen, s->file, s->line, "%s: unknown option %s",
 			            kw, s->args[rule->max].text);
 		}
 		if (rule->max == 0) {
-			return errf(c->err, c->errlen, s->file, s->line, "%s takes no arguments", kw);
+			return hs_conf_errf(c->err, c->errlen, s->file, s->line, "%s takes no arguments", kw);
 		}
-		return errf(c->err, c->errlen, s->file, s->line, "%s takes %s%u argument%s, not %zu",
+		return hs_conf_errf(c->err, c->errlen, s->file, s->line, "%s takes %s%u argument%s, not %zu",
 		            kw, rule->min == rule->max ? "" : "at most ", rule->max,
 		            rule->max == 1 ? "" : "s", npos);
 	}
 	for (size_t i = 0; i < npos; i++) {
 		enum hs_conf_kind k = rule->kind[i < HS_CONF_KINDS ? i : HS_CONF_KINDS - 1];
-		if (!kind_ok(k, s->args[i].text, rule->choices, why, sizeof(why))) {
-			return errf(c->err, c->errlen, s->file, s->line, "%s: %s", kw, why);
+		if (!hs_conf_kind_ok(k, s->args[i].text, rule->choices, why, sizeof(why))) {
+			return hs_conf_errf(c->err, c->errlen, s->file, s->line, "%s: %s", kw, why);
 		}
 	}
 	for (size_t i = npos; i < s->nargs; i += 2) {
 		const char *name = s->args[i].text;
 		const hs_conf_opt_t *o = s->args[i].quoted ? NULL : find_opt(rule->opts, name);
 		if (o == NULL) {
-			return errf(c->err, c->errlen, s->file, s->line, "%s: unknown option %s", kw, name);
+			return hs_conf_errf(c->err, c->errlen, s->file, s->line, "%s: unknown option %s", kw, name);
 		}
 		if (i + 1 >= s->nargs) {
-			return errf(c->err, c->errlen, s->file, s->line, "%s: option %s needs a value", kw, name);
+			return hs_conf_errf(c->err, c->errlen, s->file, s->line, "%s: option %s needs a value", kw, name);
 		}
 		for (size_t j = npos; j < i; j += 2) {
 			if (strcmp(s->args[j].text, name) == 0) {
-				return errf(c->err, c->errlen, s->file, s->line,
+				return hs_conf_errf(c->err, c->errlen, s->file, s->line,
 				            "%s: option %s given twice", kw, name);
 			}
 		}
-		if (!kind_ok(o->kind, s->args[i + 1].text, o->choices, why, sizeof(why))) {
-			return errf(c->err, c->errlen, s->file, s->line, "%s: %s %s", kw, name, why);
+		if (!hs_conf_kind_ok(o->kind, s->args[i + 1].text, o->choices, why, sizeof(why))) {
+			return hs_conf_errf(c->err, c->errlen, s->file, s->line, "%s: %s %s", kw, name, why);
 		}
 	}
 	s->npos = npos;
@@ -906,10 +686,10 @@ static int check_list(struct checker *c, struct hs_conf_stmt *parent,
 		const hs_conf_rule_t *rule = find_rule(rules, s->keyword);
 		if (rule == NULL) {
 			if (parent != NULL) {
-				return errf(c->err, c->errlen, s->file, s->line,
+				return hs_conf_errf(c->err, c->errlen, s->file, s->line,
 				            "unknown keyword %s in %s block", s->keyword, parent->keyword);
 			}
-			return errf(c->err, c->errlen, s->file, s->line, "unknown keyword %s", s->keyword);
+			return hs_conf_errf(c->err, c->errlen, s->file, s->line, "unknown keyword %s", s->keyword);
 		}
 		s->rule = rule;
 		int ret = check_args(c, s, rule);
@@ -917,10 +697,10 @@ static int check_list(struct checker *c, struct hs_conf_stmt *parent,
 			return ret;
 		}
 		if (rule->block != NULL && !s->has_block) {
-			return errf(c->err, c->errlen, s->file, s->line, "%s needs a { block }", s->keyword);
+			return hs_conf_errf(c->err, c->errlen, s->file, s->line, "%s needs a { block }", s->keyword);
 		}
 		if (rule->block == NULL && s->has_block) {
-			return errf(c->err, c->errlen, s->file, s->line, "%s takes no block", s->keyword);
+			return hs_conf_errf(c->err, c->errlen, s->file, s->line, "%s takes no block", s->keyword);
 		}
 		if (s->has_block) {
 			ret = check_list(c, s, s->child, rule->block);
@@ -948,17 +728,17 @@ static int check_list(struct checker *c, struct hs_conf_stmt *parent,
 		}
 		if (k == 0 && (rule->flags & HS_CONF_REQUIRED)) {
 			if (parent != NULL) {
-				ret = errf(c->err, c->errlen, parent->file, parent->line,
+				ret = hs_conf_errf(c->err, c->errlen, parent->file, parent->line,
 				           "%s block lacks the required statement %s",
 				           parent->keyword, rule->keyword);
 			} else {
-				ret = errf(c->err, c->errlen, c->top, 0,
+				ret = hs_conf_errf(c->err, c->errlen, c->top, 0,
 				           "missing required statement %s", rule->keyword);
 			}
 			break;
 		}
 		if (k > 1 && !(rule->flags & (HS_CONF_REPEAT | HS_CONF_UNIQUE))) {
-			ret = errf(c->err, c->errlen, same[1]->file, same[1]->line,
+			ret = hs_conf_errf(c->err, c->errlen, same[1]->file, same[1]->line,
 			           "duplicate %s (first at %s:%u)", rule->keyword,
 			           same[0]->file, same[0]->line);
 			break;
@@ -977,7 +757,7 @@ static int check_list(struct checker *c, struct hs_conf_stmt *parent,
 				}
 			}
 			if (dup != NULL) {
-				ret = errf(c->err, c->errlen, dup->file, dup->line,
+				ret = hs_conf_errf(c->err, c->errlen, dup->file, dup->line,
 				           "duplicate %s %s (first at %s:%u)", rule->keyword,
 				           first_arg(dup), orig->file, orig->line);
 				break;
@@ -1017,267 +797,5 @@ int hs_conf_load(const char *path, const hs_conf_rule_t *rules, hs_conf_t **out,
 		return ret;
 	}
 	*out = c;
-	return HS_EOK;
-}
-
-/* ---- walking ---------------------------------------------------------------------------------- */
-
-static const hs_conf_stmt_t *find_from(const struct hs_conf_stmt *s, const char *kw)
-{
-	for (; s != NULL; s = s->next) {
-		if (kw == NULL || strcmp(s->keyword, kw) == 0) {
-			return s;
-		}
-	}
-	return NULL;
-}
-
-const hs_conf_stmt_t *hs_conf_first(const hs_conf_t *conf, const char *keyword)
-{
-	return conf != NULL ? find_from(conf->first, keyword) : NULL;
-}
-
-const hs_conf_stmt_t *hs_conf_child(const hs_conf_stmt_t *s, const char *keyword)
-{
-	return s != NULL ? find_from(s->child, keyword) : NULL;
-}
-
-const hs_conf_stmt_t *hs_conf_next(const hs_conf_stmt_t *s, const char *keyword)
-{
-	return s != NULL ? find_from(s->next, keyword) : NULL;
-}
-
-const hs_conf_stmt_t *hs_conf_parent(const hs_conf_stmt_t *s)
-{
-	return s != NULL ? s->parent : NULL;
-}
-
-const char *hs_conf_keyword(const hs_conf_stmt_t *s)
-{
-	return s != NULL ? s->keyword : NULL;
-}
-
-const char *hs_conf_file(const hs_conf_stmt_t *s)
-{
-	return s != NULL ? s->file : NULL;
-}
-
-unsigned hs_conf_line(const hs_conf_stmt_t *s)
-{
-	return s != NULL ? s->line : 0;
-}
-
-bool hs_conf_has_block(const hs_conf_stmt_t *s)
-{
-	return s != NULL && s->has_block;
-}
-
-size_t hs_conf_nargs(const hs_conf_stmt_t *s)
-{
-	return s != NULL ? s->npos : 0;
-}
-
-int hs_conf_opt(const hs_conf_stmt_t *s, const char *name)
-{
-	if (s == NULL || name == NULL) {
-		return -1;
-	}
-	for (size_t i = s->npos; i + 1 < s->nargs; i += 2) {
-		if (strcmp(s->args[i].text, name) == 0) {
-			return (int)(i + 1);
-		}
-	}
-	return -1;
-}
-
-/* ---- getters ---------------------------------------------------------------------------------- */
-
-/* Argument i: a positional one or an option's value (never an option's name). */
-static const struct hs_conf_arg *arg_at(const hs_conf_stmt_t *s, int i)
-{
-	if (s == NULL || i < 0 || (size_t)i >= s->nargs) {
-		return NULL;
-	}
-	if ((size_t)i >= s->npos && ((size_t)i - s->npos) % 2 == 0) {
-		return NULL;
-	}
-	return &s->args[i];
-}
-
-const char *hs_conf_str(const hs_conf_stmt_t *s, int i)
-{
-	const struct hs_conf_arg *a = arg_at(s, i);
-	return a != NULL ? a->text : NULL;
-}
-
-bool hs_conf_quoted(const hs_conf_stmt_t *s, int i)
-{
-	const struct hs_conf_arg *a = arg_at(s, i);
-	return a != NULL && a->quoted;
-}
-
-static int get_arg(const hs_conf_stmt_t *s, int i, const char **text, char *err, size_t errlen)
-{
-	if (s == NULL) {
-		return HS_EINVAL;
-	}
-	const struct hs_conf_arg *a = arg_at(s, i);
-	if (a == NULL) {
-		errf(err, errlen, s->file, s->line, "%s: missing argument", s->keyword);
-		return HS_ENOTFOUND;
-	}
-	*text = a->text;
-	return HS_EOK;
-}
-
-static int range_check(const hs_conf_stmt_t *s, const char *text, uint64_t v, uint64_t min,
-                       uint64_t max, char *err, size_t errlen)
-{
-	if (v < min || v > max) {
-		return errf(err, errlen, s->file, s->line, "%s: %s out of range (%llu-%llu)",
-		            s->keyword, text, (unsigned long long)min, (unsigned long long)max);
-	}
-	return HS_EOK;
-}
-
-int hs_conf_uint(const hs_conf_stmt_t *s, int i, uint64_t min, uint64_t max,
-                 uint64_t *out, char *err, size_t errlen)
-{
-	const char *t;
-	int ret = get_arg(s, i, &t, err, errlen);
-	if (ret != HS_EOK) {
-		return ret;
-	}
-	uint64_t v;
-	if (parse_uint(t, &v) != HS_EOK) {
-		return errf(err, errlen, s->file, s->line, "%s: %s is not a number", s->keyword, t);
-	}
-	ret = range_check(s, t, v, min, max, err, errlen);
-	if (ret == HS_EOK && out != NULL) {
-		*out = v;
-	}
-	return ret;
-}
-
-int hs_conf_duration(const hs_conf_stmt_t *s, int i, uint64_t min, uint64_t max,
-                     uint64_t *secs, char *err, size_t errlen)
-{
-	const char *t;
-	int ret = get_arg(s, i, &t, err, errlen);
-	if (ret != HS_EOK) {
-		return ret;
-	}
-	uint64_t v;
-	if (parse_duration(t, &v) != HS_EOK) {
-		return errf(err, errlen, s->file, s->line,
-		            "%s: %s is not a duration (like 30s, 5m, 1h, 2d, 1w, 1h30m)", s->keyword, t);
-	}
-	if (v < min || v > max) {
-		return errf(err, errlen, s->file, s->line, "%s: %s out of range (%llus-%llus)",
-		            s->keyword, t, (unsigned long long)min, (unsigned long long)max);
-	}
-	if (secs != NULL) {
-		*secs = v;
-	}
-	return HS_EOK;
-}
-
-int hs_conf_bool(const hs_conf_stmt_t *s, int i, bool *out, char *err, size_t errlen)
-{
-	const char *t;
-	int ret = get_arg(s, i, &t, err, errlen);
-	if (ret != HS_EOK) {
-		return ret;
-	}
-	bool b;
-	if (parse_bool(t, &b) != HS_EOK) {
-		return errf(err, errlen, s->file, s->line, "%s: %s is not yes or no", s->keyword, t);
-	}
-	if (out != NULL) {
-		*out = b;
-	}
-	return HS_EOK;
-}
-
-int hs_conf_addr(const hs_conf_stmt_t *s, int i, uint16_t default_port,
-                 struct sockaddr_storage *out, char *err, size_t errlen)
-{
-	const char *t;
-	int ret = get_arg(s, i, &t, err, errlen);
-	if (ret != HS_EOK) {
-		return ret;
-	}
-	uint16_t port = default_port;
-	int pi = hs_conf_opt(s, "port");
-	if (pi >= 0 && pi != i && strchr(t, '@') == NULL) {
-		uint64_t p;
-		ret = hs_conf_uint(s, pi, 0, 65535, &p, err, errlen);
-		if (ret != HS_EOK) {
-			return ret;
-		}
-		port = (uint16_t)p;
-	}
-	struct sockaddr_storage ss;
-	ret = hs_addr_parse(t, port, &ss);
-	if (ret != HS_EOK) {
-		return errf(err, errlen, s->file, s->line, ret == HS_ERANGE
-		            ? "%s: %s: port out of range (0-65535)"
-		            : "%s: %s is not an IP address (ADDR or ADDR@PORT)", s->keyword, t);
-	}
-	if (out != NULL) {
-		*out = ss;
-	}
-	return HS_EOK;
-}
-
-int hs_conf_prefix(const hs_conf_stmt_t *s, int i, struct hs_prefix *out, char *err, size_t errlen)
-{
-	const char *t;
-	int ret = get_arg(s, i, &t, err, errlen);
-	if (ret != HS_EOK) {
-		return ret;
-	}
-	struct hs_prefix p;
-	ret = hs_prefix_parse(t, &p);
-	if (ret != HS_EOK) {
-		return errf(err, errlen, s->file, s->line, ret == HS_ERANGE
-		            ? "%s: %s: prefix length too long"
-		            : "%s: %s is not an IP prefix (ADDR/LEN, host bits zero)", s->keyword, t);
-	}
-	if (out != NULL) {
-		*out = p;
-	}
-	return HS_EOK;
-}
-
-int hs_conf_name(const hs_conf_stmt_t *s, int i, uint8_t out[255], char *err, size_t errlen)
-{
-	const char *t;
-	int ret = get_arg(s, i, &t, err, errlen);
-	if (ret != HS_EOK) {
-		return ret;
-	}
-	if (parse_name(t, out) != HS_EOK) {
-		return errf(err, errlen, s->file, s->line, "%s: %s is not a domain name", s->keyword, t);
-	}
-	return HS_EOK;
-}
-
-int hs_conf_choice(const hs_conf_stmt_t *s, int i, const char *choices, unsigned *out,
-                   char *err, size_t errlen)
-{
-	const char *t;
-	int ret = get_arg(s, i, &t, err, errlen);
-	if (ret != HS_EOK) {
-		return ret;
-	}
-	unsigned idx;
-	if (parse_choice(t, choices, &idx) != HS_EOK) {
-		return errf(err, errlen, s->file, s->line, "%s: %s is not one of %s", s->keyword, t,
-		            choices != NULL ? choices : "(none)");
-	}
-	if (out != NULL) {
-		*out = idx;
-	}
 	return HS_EOK;
 }
