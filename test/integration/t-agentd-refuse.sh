@@ -68,6 +68,13 @@ $SEND hello example.com 4661 >"$W/u3.bin"
 [ "$($SEND sendtcp "$PORT_a" "$W/realb3.bin")" = "NOERROR signed" ] || fail "HELLO over TCP"
 [ "$($SEND sendtcp "$PORT_a" "$W/realb3.bin")" = "REFUSED signed" ] || fail "replay over TCP"
 ok "the same over TCP"
+head -c 3 /dev/urandom >"$W/junk1.bin"
+head -c 700 /dev/urandom >"$W/junk2.bin"
+for j in junk1 junk2; do $SEND send "$PORT_a" "$W/$j.bin" >/dev/null; done
+$SEND send "$PORT_a" "$TOP/test/data/msg-hello-response.bin" >"$W/resp.out"
+[ "$(cat "$W/resp.out")" = TIMEOUT ] || fail "a response was answered: $(cat "$W/resp.out")"
+kill -0 "$(agent_pid a)" || fail "a died on junk"
+ok "junk is survived; a response (QR set) is never answered"
 
 n=$(grep -c 'HELLO from signer .* refused' "$W/agent_a.log" || true)
 [ "$n" -ge 5 ] || { grep refused "$W/agent_a.log"; fail "only $n refusals logged"; }
