@@ -25,11 +25,15 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { NCHECKS=$((NCHECKS + 1)); echo "ok $NCHECKS - $*"; }
 
-# free_port: a TCP and UDP port on 127.0.0.1 that nothing listens on now.
+# free_port: a TCP and UDP port on 127.0.0.1 that nothing listens on now,
+# below the kernel's ephemeral range (where outgoing connections take their
+# source ports, so a port chosen there can be taken before the server binds).
 free_port() {
-	local p
+	local p lo
+	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
+	[ "$lo" -gt 11000 ] 2>/dev/null || lo=32768
 	while :; do
-		p=$(( 20000 + RANDOM % 30000 ))
+		p=$(( 10000 + RANDOM % (lo - 10000) ))
 		if ! ss -Hltun "sport = :$p" 2>/dev/null | grep -q .; then
 			echo "$p"; return
 		fi
