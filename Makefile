@@ -25,7 +25,7 @@ FUZZ_SECONDS ?= 30
 PKGS     := libknot libdnssec libzscanner libuv libsodium jansson gnutls
 DEB_PKGS := make gcc pkgconf libknot-dev libgnutls28-dev libuv1-dev libsodium-dev libjansson-dev check \
             clang libclang-rt-14-dev mandoc knot knot-dnsutils bind9 bind9-utils \
-            bind9-dnsutils nsd unbound ldnsutils procps iproute2 perl
+            bind9-dnsutils nsd unbound ldnsutils procps iproute2 perl python3
 
 # pkg-config runs once, when first needed (after 'deps' has installed the .pc files).
 PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
