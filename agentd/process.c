@@ -557,7 +557,12 @@ int hs_proc_hsync(hs_proc_t *p, const knot_rrset_t *hsync, time_t now)
 	}
 	changed(p);
 	p->pending |= HS_PROC_DO_SYNC;
-	if (first) {
+	if (first || nnew == 0) {
+		/* first sight: the named providers are members already; no HSYNC
+		 * any more: not synchronised, everything is withdrawn at once */
+		if (nnew == 0) {
+			p->njobs = 0;
+		}
 		return HS_EOK;
 	}
 	/* leaves: ON before, not ON now */

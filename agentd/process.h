@@ -37,7 +37,19 @@
  *   combiner keeps carrying it (hs_sync_hold_key) for DNSKEY-Wait, then it
  *   is released and removed everywhere.
  * The join/leave of OURSELVES runs the same steps with our own gates (our
- * CDS in the union, our NS).
+ * CDS in the union, our NS). The first HSYNC seen starts no process (the
+ * providers named ON are members already); an HSYNC RRset that disappears
+ * ends every process (the zone is no longer synchronised and hs_sync_plan
+ * withdraws everything).
+ *
+ * "The parent's DS matches" means: the DS RDATA set the parent serves
+ * equals the CDS RDATA set our combiner carries (RFC 7344: the parent
+ * copies CDS to DS; a parent that adds other digest types never matches,
+ * so such a wait ends only by hand). "The parent's NS matches": the
+ * same NS names (case-insensitive) as our combiner carries.
+ *
+ * Peer states: report only the peers of this zone (agents named in its
+ * HSYNC); any of them INTERRUPTED holds removals back.
  *
  * Removals are HELD BACK while any other provider's agent is INTERRUPTED
  * (hs_proc_peer_state): the steps that remove (LEAVE_NS, LEAVE_CDS,

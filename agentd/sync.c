@@ -632,6 +632,34 @@ const knot_rrset_t *hs_sync_carried(const hs_sync_t *s, unsigned i)
 	return i < HS_MSG_NTYPES ? s->carried[i] : NULL;
 }
 
+static uint32_t ttl_max(const hs_sync_t *s, unsigned i, const knot_rrset_t *extra)
+{
+	uint32_t m = 0;
+	const knot_rrset_t *c[2] = { s->carried[i], extra };
+	for (unsigned k = 0; k < 2; k++) {
+		if (!rrset_empty(c[k]) && c[k]->ttl > m) {
+			m = c[k]->ttl;
+		}
+	}
+	for (size_t k = 0; k < s->nprov; k++) {
+		const knot_rrset_t *r = s->prov[k].part.rr[i];
+		if (s->prov[k].have && !rrset_empty(r) && r->ttl > m) {
+			m = r->ttl;
+		}
+	}
+	return m;
+}
+
+uint32_t hs_sync_dnskey_ttl_max(const hs_sync_t *s)
+{
+	return ttl_max(s, HS_MSG_T_DNSKEY, s->signed_dnskey);
+}
+
+uint32_t hs_sync_ns_ttl_max(const hs_sync_t *s)
+{
+	return ttl_max(s, HS_MSG_T_NS, s->own_ns);
+}
+
 int hs_sync_own_part(const hs_sync_t *s, hs_msg_content_t *out)
 {
 	if (s == NULL || out == NULL) {
@@ -807,6 +835,11 @@ int hs_sync_update_build(const hs_sync_t *s, const hs_sync_plan_t *plan, uint16_
 	if (plan->nchanged == 0) {
 		return HS_ENOTFOUND;
 	}
+	if (pkt->size != KNOT_WIRE_HEADER_SIZE || pkt->max_size < KNOT_WIRE_HEADER_SIZE) {
+		return HS_EINVAL;   /* not a fresh packet */
+	}
+	/* knot_pkt_new() on a caller's buffer leaves its old header bytes */
+	memset(pkt->wire, 0, KNOT_WIRE_HEADER_SIZE);
 	knot_wire_set_id(pkt->wire, id);
 	knot_wire_set_opcode(pkt->wire, KNOT_OPCODE_UPDATE);
 	int ret = knot_pkt_put_question(pkt, s->zone, KNOT_CLASS_IN, KNOT_RRTYPE_SOA);

@@ -71,7 +71,8 @@
  *            whose NS gate is open (never glue). OWNER: withdrawn.
  *   CSYNC    NSmgmt AGENT and NS carried: one CSYNC (RFC 7477) with the
  *            SOA serial our signer serves now, flags immediate|soaminimum,
- *            types NS A AAAA; made new whenever the NS set changes, kept
+ *            types NS A AAAA; made again whenever the NS set changes
+ *            (the same record if the serial served has not moved), kept
  *            as it is otherwise. Else withdrawn.
  * A zone without HSYNC carries nothing (everything withdrawn).
  * The plan says per type the RRset to carry (NULL = withdraw) and whether
@@ -234,8 +235,9 @@ int hs_sync_plan(hs_sync_t *s, hs_sync_plan_t *plan);
 void hs_sync_plan_clear(hs_sync_plan_t *plan);
 
 /*
- * The UPDATE for combinerd into PKT (knot_pkt_new()ed by the caller, who
- * may have called hs_tsig_reserve() on it and signs it afterwards): header
+ * The UPDATE for combinerd into PKT, a fresh knot_pkt_new(NULL, size, mm)
+ * (HS_EINVAL if anything is in it yet); the caller may hs_tsig_reserve()
+ * it before and signs it after (hs_tsig_sign_query). Header
  * ID, opcode UPDATE, zone section ZONE SOA IN, then for each changed type
  * in the order NS, DNSKEY, CDS, CDNSKEY, CSYNC: delete RRset (class ANY,
  * TTL 0) and the want RRs. HS_ENOTFOUND if nothing changed, HS_ESPACE.
@@ -248,6 +250,13 @@ int hs_sync_confirmed(hs_sync_t *s, const hs_sync_plan_t *plan);
 
 /* What the combiner carries (last confirmed) of type index I (borrowed) or NULL. */
 const knot_rrset_t *hs_sync_carried(const hs_sync_t *s, unsigned i);
+
+/*
+ * Largest DNSKEY TTL at any signer (our signed set, every part, what the
+ * combiner carries), and largest NS TTL (our NS, parts, combiner); 0 if none.
+ */
+uint32_t hs_sync_dnskey_ttl_max(const hs_sync_t *s);
+uint32_t hs_sync_ns_ttl_max(const hs_sync_t *s);
 
 /* ---- state ------------------------------------------------------------- */
 

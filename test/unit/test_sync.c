@@ -5,6 +5,7 @@
 #include <libknot/libknot.h>
 
 #include "agentd/sync.h"
+#include "combinerd/contrib.h"
 #include "libhsync/error.h"
 #include "test/unit/sync_test.h"
 
@@ -113,8 +114,7 @@ START_TEST(case_a_two)
 	ck_assert_uint_eq(plan.nchanged, 3);
 
 	/* the UPDATE for combinerd: 3 deletes and 6 adds, in type order */
-	uint8_t wire[4096];
-	knot_pkt_t *pkt = knot_pkt_new(wire, sizeof(wire), NULL);
+	knot_pkt_t *pkt = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	ck_assert_int_eq(hs_sync_update_build(s, &plan, 0x1234, pkt), 0);
 	knot_pkt_t *q = knot_pkt_new(pkt->wire, pkt->size, NULL);
 	ck_assert_int_eq(knot_pkt_parse(q, 0), 0);
@@ -140,7 +140,7 @@ START_TEST(case_a_two)
 	hs_sync_plan_clear(&plan);
 	ck_assert_int_eq(hs_sync_plan(s, &plan), 0);
 	ck_assert_uint_eq(plan.nchanged, 0);
-	pkt = knot_pkt_new(wire, sizeof(wire), NULL);
+	pkt = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	ck_assert_int_eq(hs_sync_update_build(s, &plan, 1, pkt), HS_ENOTFOUND);
 	knot_pkt_free(pkt);
 	hs_sync_plan_clear(&plan);
@@ -386,6 +386,67 @@ START_TEST(corrupt_json)
 }
 END_TEST
 
+/* combinerd takes our UPDATE as it is: the store ends up exactly as planned. */
+static void apply(hs_sync_t *s, hs_contrib_t *c, hs_sync_plan_t *plan)
+{
+	knot_pkt_t *pkt = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	ck_assert_int_eq(hs_sync_update_build(s, plan, 77, pkt), 0);
+	knot_pkt_t *q = knot_pkt_new(pkt->wire, pkt->size, NULL);
+	ck_assert_int_eq(knot_pkt_parse(q, 0), 0);
+	uint16_t rcode = 0xffff;
+	char why[256] = "";
+	ck_assert_int_eq(hs_contrib_update(c, q, NULL, "agent-key.", NULL, &rcode, NULL, why,
+	                                   sizeof(why)), 0);
+	ck_assert_msg(rcode == KNOT_RCODE_NOERROR, "rcode %u: %s", rcode, why);
+	knot_pkt_free(q);
+	knot_pkt_free(pkt);
+	for (unsigned i = 0; i < HS_MSG_NTYPES; i++) {
+		knot_rrset_t got;
+		int ret = hs_contrib_get(c, hs_msg_sync_type(i), &got, NULL);
+		if (plan->want[i] == NULL) {
+			ck_assert_int_eq(ret, HS_ENOTFOUND);
+		} else {
+			ck_assert_int_eq(ret, 0);
+			ck_assert(knot_rdataset_eq(&got.rrs, &plan->want[i]->rrs));
+			ck_assert_uint_eq(got.ttl, plan->want[i]->ttl);
+		}
+	}
+	ck_assert_int_eq(hs_sync_confirmed(s, plan), 0);
+}
+
+START_TEST(combinerd_accepts)
+{
+	hs_sync_t *s = make_sync("ON AGENT SIGN " A_ID " .|ON AGENT SIGN " B_ID " .");
+	set_signed(s, "a-ksk a-zsk", 9);
+	knot_rrset_t *ns = tns(Z, 3600, "ns1.a.example.");
+	ck_assert_int_eq(hs_sync_set_own_ns(s, ns), 0);
+	knot_rrset_free(ns, NULL);
+	char why[HS_SYNC_WHY_SIZE];
+	ck_assert_int_eq(receive(s, B_ID, "b-ksk b-zsk", "ns1.b.example.", why), 1);
+	hs_contrib_t *c = NULL;
+	ck_assert_int_eq(hs_contrib_new(tdname(Z), &c), 0);
+	hs_sync_plan_t plan;
+	ck_assert_int_eq(hs_sync_plan(s, &plan), 0);
+	ck_assert_uint_eq(plan.nchanged, 5);
+	apply(s, c, &plan);
+	ck_assert_uint_eq(hs_contrib_count(c), 5);
+	hs_sync_plan_clear(&plan);
+	/* B's gates closed: everything of B's goes, NS and CSYNC change, ours stay */
+	ck_assert_int_eq(hs_sync_set_gates(s, tdname(B_ID), 0), 0);
+	ck_assert_int_eq(hs_sync_plan(s, &plan), 0);
+	ck_assert_ptr_null(plan.want[HS_MSG_T_DNSKEY]);
+	/* the CSYNC is made again for the new NS set, but with the same serial
+	 * served (9) it is the same record: no change of it */
+	ck_assert(!plan.changed[HS_MSG_T_CSYNC]);
+	ck_assert_uint_eq(plan.nchanged, 4);
+	apply(s, c, &plan);
+	ck_assert_uint_eq(hs_contrib_count(c), 4);   /* DNSKEY withdrawn: the owner's again */
+	hs_sync_plan_clear(&plan);
+	hs_contrib_free(c);
+	hs_sync_free(s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sync");
@@ -396,6 +457,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, case_d_nosign);
 	tcase_add_test(tc, refusals);
 	tcase_add_test(tc, corrupt_json);
+	tcase_add_test(tc, combinerd_accepts);
 	suite_add_tcase(s, tc);
 	return s;
 }
