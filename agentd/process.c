@@ -40,8 +40,8 @@ struct hs_proc {
 	bool have_ds_ttl;
 	uint32_t ds_ttl;
 	knot_rrset_t *parent_ds, *parent_ns;
-	job_t jobs[HS_PROC_MAX_JOBS];
-	size_t njobs;
+	job_t *jobs;         /* heap: an idle zone holds none */
+	size_t njobs, capjobs;
 	unsigned pending;
 	bool comb_dirty;     /* a change not yet reported by DO_COMBINER */
 	bool comb_ok;        /* the combiner carries the current plan */
@@ -108,6 +108,7 @@ void hs_proc_free(hs_proc_t *p)
 		return;
 	}
 	hs_sync_free(p->s);
+	free(p->jobs);
 	knot_rdataset_clear(&p->known_own, NULL);
 	knot_rrset_free(p->parent_ds, NULL);
 	knot_rrset_free(p->parent_ns, NULL);
@@ -182,13 +183,32 @@ static void job_drop(hs_proc_t *p, job_t *j)
 	p->pending |= HS_PROC_DO_SAVE;
 }
 
-static job_t *job_add(hs_proc_t *p, hs_job_kind_t kind, const knot_dname_t *id, hs_step_t step,
-                      time_t now)
+/* Room for one more job (pointers into jobs move). NULL when full. */
+static job_t *job_slot(hs_proc_t *p)
 {
 	if (p->njobs == HS_PROC_MAX_JOBS) {
 		return NULL;
 	}
-	job_t *j = &p->jobs[p->njobs++];
+	if (p->njobs == p->capjobs) {
+		size_t cap = p->capjobs == 0 ? 2 : p->capjobs * 2;
+		job_t *n = realloc(p->jobs, cap * sizeof(job_t));
+		if (n == NULL) {
+			return NULL;
+		}
+		p->jobs = n;
+		p->capjobs = cap;
+	}
+	return &p->jobs[p->njobs];
+}
+
+static job_t *job_add(hs_proc_t *p, hs_job_kind_t kind, const knot_dname_t *id, hs_step_t step,
+                      time_t now)
+{
+	job_t *j = job_slot(p);
+	if (j == NULL) {
+		return NULL;
+	}
+	p->njobs++;
 	memset(j, 0, sizeof(*j));
 	j->kind = kind;
 	(void)!knot_dname_store(j->id, id);
@@ -544,7 +564,9 @@ int hs_proc_hsync(hs_proc_t *p, const knot_rrset_t *hsync, time_t now)
 	hs_hsync_t old[HS_SYNC_MAX_PROVIDERS];
 	const hs_hsync_t *recs = NULL;
 	size_t nold = hs_sync_hsync(p->s, &recs);
-	memcpy(old, recs, nold * sizeof(old[0]));
+	if (nold > 0) {
+		memcpy(old, recs, nold * sizeof(old[0]));
+	}
 	bool was_agent = agent_ns(p);
 	int ret = hs_sync_set_hsync(p->s, hsync);
 	if (ret != HS_EOK) {
@@ -1061,7 +1083,10 @@ static int load_jobs(hs_proc_t *p, const json_t *a, const char *path, char *why,
 	size_t i;
 	const json_t *o;
 	json_array_foreach(a, i, o) {
-		job_t *j = &p->jobs[p->njobs];
+		job_t *j = job_slot(p);
+		if (j == NULL) {
+			return HS_ENOMEM;
+		}
 		memset(j, 0, sizeof(*j));
 		const char *id = json_string_value(json_object_get(o, "identity"));
 		json_t *since = json_object_get(o, "since"), *until = json_object_get(o, "until");

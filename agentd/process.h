@@ -102,7 +102,7 @@
 #include "agentd/sync.h"
 
 #define HS_PROC_FORMAT "hsync-zone-1"
-#define HS_PROC_MAX_JOBS 64
+#define HS_PROC_MAX_JOBS 64   /* jobs per zone at once (HS_ESPACE beyond) */
 
 typedef struct {
 	uint32_t propagation;       /* added to the DNSKEY TTL (300) */

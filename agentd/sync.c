@@ -28,7 +28,7 @@ typedef struct {
 struct hs_sync {
 	knot_dname_storage_t zone, self;
 	hs_sync_limits_t lim;
-	hs_hsync_t hs[HS_SYNC_MAX_PROVIDERS];
+	hs_hsync_t *hs;            /* heap, nhs records */
 	size_t nhs;
 	bool hsync_seen;           /* an HSYNC was set once: later ON -> join */
 	knot_rrset_t *own_ns;
@@ -40,8 +40,8 @@ struct hs_sync {
 	knot_rdataset_t planned;   /* DNSKEY of the last plan not yet confirmed */
 	knot_rdataset_t held;
 	knot_rrset_t *carried[HS_MSG_NTYPES];
-	prov_t prov[HS_SYNC_MAX_PROVIDERS];
-	size_t nprov;
+	prov_t *prov;              /* heap */
+	size_t nprov, capprov;
 };
 
 static void say(char *why, size_t len, const char *fmt, ...)
@@ -110,10 +110,26 @@ static prov_t *prov_find(const hs_sync_t *s, const knot_dname_t *id)
 	return NULL;
 }
 
+/* Room for NEED providers (pointers into prov move). */
+static int prov_reserve(hs_sync_t *s, size_t need)
+{
+	if (need <= s->capprov) {
+		return HS_EOK;
+	}
+	prov_t *n = realloc(s->prov, need * sizeof(prov_t));
+	if (n == NULL) {
+		return HS_ENOMEM;
+	}
+	s->prov = n;
+	s->capprov = need;
+	return HS_EOK;
+}
+
 static prov_t *prov_add(hs_sync_t *s, const knot_dname_t *id)
 {
 	prov_t *p = prov_find(s, id);
-	if (p != NULL || s->nprov == HS_SYNC_MAX_PROVIDERS) {
+	if (p != NULL || s->nprov == HS_SYNC_MAX_PROVIDERS ||
+	    prov_reserve(s, s->nprov + 1) != HS_EOK) {
 		return p;
 	}
 	p = &s->prov[s->nprov++];
@@ -193,6 +209,8 @@ void hs_sync_free(hs_sync_t *s)
 	for (size_t i = 0; i < s->nprov; i++) {
 		part_clear(&s->prov[i].part);
 	}
+	free(s->prov);
+	free(s->hs);
 	free(s);
 }
 
@@ -231,6 +249,14 @@ int hs_sync_set_hsync(hs_sync_t *s, const knot_rrset_t *hsync)
 	if (need > HS_SYNC_MAX_PROVIDERS) {
 		return HS_ESPACE;
 	}
+	hs_hsync_t *keep = NULL;
+	if (n > 0 && (keep = malloc(n * sizeof(recs[0]))) == NULL) {
+		return HS_ENOMEM;
+	}
+	if (prov_reserve(s, need) != HS_EOK) {
+		free(keep);
+		return HS_ENOMEM;
+	}
 	bool first = !s->hsync_seen && n > 0;
 	for (size_t i = 0; i < n; i++) {
 		prov_t *p = prov_add(s, recs[i].identity);
@@ -238,7 +264,11 @@ int hs_sync_set_hsync(hs_sync_t *s, const knot_rrset_t *hsync)
 			p->gates = HS_SYNC_G_ALL;
 		}
 	}
-	memcpy(s->hs, recs, n * sizeof(recs[0]));
+	if (n > 0) {
+		memcpy(keep, recs, n * sizeof(recs[0]));
+	}
+	free(s->hs);
+	s->hs = keep;
 	s->nhs = n;
 	if (n > 0) {
 		s->hsync_seen = true;
@@ -1114,6 +1144,10 @@ static int from_json(hs_sync_t *s, const json_t *j, char *why, size_t whylen)
 	if (!json_is_array(hs) || json_array_size(hs) > HS_SYNC_MAX_PROVIDERS) {
 		return bad(why, whylen, "hsync", "not an array of HSYNC RDATA");
 	}
+	if (json_array_size(hs) > 0 &&
+	    (s->hs = calloc(json_array_size(hs), sizeof(s->hs[0]))) == NULL) {
+		return HS_ENOMEM;
+	}
 	for (size_t i = 0; i < json_array_size(hs); i++) {
 		const char *t = json_string_value(json_array_get(hs, i));
 		if (t == NULL || hs_hsync_from_text(&s->hs[i], t) != HS_EOK) {
@@ -1149,6 +1183,9 @@ static int from_json(hs_sync_t *s, const json_t *j, char *why, size_t whylen)
 	json_t *provs = json_object_get(j, "providers");
 	if (!json_is_array(provs) || json_array_size(provs) > HS_SYNC_MAX_PROVIDERS) {
 		return bad(why, whylen, "providers", "not an array");
+	}
+	if (prov_reserve(s, json_array_size(provs)) != HS_EOK) {
+		return HS_ENOMEM;
 	}
 	for (size_t i = 0; i < json_array_size(provs); i++) {
 		json_t *o = json_array_get(provs, i);
