@@ -447,6 +447,70 @@ START_TEST(combinerd_accepts)
 }
 END_TEST
 
+/* Two agents: each one's part goes over the SYNC wire format to the other. */
+static void send_part(hs_sync_t *from, hs_sync_t *to)
+{
+	hs_msg_content_t own;
+	ck_assert_int_eq(hs_sync_own_part(from, &own), 0);
+	uint8_t wire[HS_MSG_MAX];
+	size_t len = 0;
+	hs_msg_opts_t opts;
+	memset(&opts, 0, sizeof(opts));
+	ck_assert_int_eq(hs_msg_build(HS_MSG_SYNC, tdname(Z), &own, &opts, wire, sizeof(wire), &len),
+	                 0);
+	hs_sync_content_clear(&own);
+	hs_msg_t msg;
+	ck_assert_int_eq(hs_msg_parse(wire, len, &msg, NULL), 0);
+	ck_assert_int_eq(msg.head.kind, HS_MSG_SYNC);
+	char why[HS_SYNC_WHY_SIZE];
+	int ret = hs_sync_receive(to, hs_sync_self(from), &msg.content, 1, why, sizeof(why));
+	ck_assert_msg(ret == 1, "%d %s", ret, why);
+	hs_msg_clear(&msg);
+}
+
+START_TEST(two_agents_wire)
+{
+	const char *hs = "ON AGENT SIGN " A_ID " .|ON AGENT SIGN " B_ID " .";
+	hs_sync_t *a = make_sync(hs);
+	hs_sync_t *b = NULL;
+	ck_assert_int_eq(hs_sync_new(tdname(Z), tdname(B_ID), NULL, &b), 0);
+	knot_rrset_t *h = thsync(Z, hs);
+	ck_assert_int_eq(hs_sync_set_hsync(b, h), 0);
+	knot_rrset_free(h, NULL);
+	set_signed(a, "a-ksk a-zsk", 1);
+	set_signed(b, "b-ksk b-zsk", 1);
+	knot_rrset_t *ns = tns(Z, 3600, "ns1.a.example.");
+	ck_assert_int_eq(hs_sync_set_own_ns(a, ns), 0);
+	knot_rrset_free(ns, NULL);
+	ns = tns(Z, 3600, "ns1.b.example. ns2.b.example.");
+	ck_assert_int_eq(hs_sync_set_own_ns(b, ns), 0);
+	knot_rrset_free(ns, NULL);
+	send_part(a, b);
+	send_part(b, a);
+	hs_sync_plan_t pa, pb;
+	ck_assert_int_eq(hs_sync_plan(a, &pa), 0);
+	ck_assert_int_eq(hs_sync_plan(b, &pb), 0);
+	ck_assert(has_key(&pa.want[HS_MSG_T_DNSKEY]->rrs, "b-zsk"));
+	ck_assert(!has_key(&pa.want[HS_MSG_T_DNSKEY]->rrs, "a-zsk"));
+	ck_assert(has_key(&pb.want[HS_MSG_T_DNSKEY]->rrs, "a-zsk"));
+	ck_assert(!has_key(&pb.want[HS_MSG_T_DNSKEY]->rrs, "b-zsk"));
+	/* the same CDS, CDNSKEY and NS unions at both */
+	for (unsigned i = HS_MSG_T_CDS; i <= HS_MSG_T_NS; i++) {
+		if (i == HS_MSG_T_CSYNC) {
+			continue;
+		}
+		ck_assert_ptr_nonnull(pa.want[i]);
+		ck_assert(knot_rdataset_eq(&pa.want[i]->rrs, &pb.want[i]->rrs));
+	}
+	ck_assert_uint_eq(pa.want[HS_MSG_T_CDS]->rrs.count, 2);
+	ck_assert_uint_eq(pa.want[HS_MSG_T_NS]->rrs.count, 3);
+	hs_sync_plan_clear(&pa);
+	hs_sync_plan_clear(&pb);
+	hs_sync_free(a);
+	hs_sync_free(b);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sync");
@@ -458,6 +522,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, refusals);
 	tcase_add_test(tc, corrupt_json);
 	tcase_add_test(tc, combinerd_accepts);
+	tcase_add_test(tc, two_agents_wire);
 	suite_add_tcase(s, tc);
 	return s;
 }
