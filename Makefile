@@ -121,6 +121,11 @@ lint-man: | deps
 integration: $(PROGS)
 	@HSYNC_BIN=$(CURDIR)/$(BUILD)/bin HSYNC_TOP=$(CURDIR) test/integration/run.sh
 
+# Benchmarks (test/bench, figures in doc/bench.md): run by hand, not part of 'check'.
+.PHONY: bench-hsyncd
+bench-hsyncd: $(PROGS)
+	@HSYNC_BIN=$(CURDIR)/$(BUILD)/bin HSYNC_TOP=$(CURDIR) test/bench/bench-hsyncd.sh
+
 # ---- fuzzing (clang libFuzzer) ---------------------------------------------------
 FUZZ_FLAGS = -std=gnu11 -I. -D_GNU_SOURCE $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined
 # Daemon modules too (not main.c), so targets can fuzz their parsers (hsyncd/store, catalog).

@@ -45,6 +45,8 @@ command -v tsig-keygen >/dev/null || fail "tsig-keygen (bind9-utils) not install
 perl -MDigest::SHA -MMIME::Base64 -MTime::HiRes -e 1 2>/dev/null || fail "perl with Digest::SHA needed by $STAMP"
 
 now() { echo "$EPOCHREALTIME"; }
+# cpu PID: user+system CPU seconds the process has used so far
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat"; }
 say() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 KP=$(free_port); HP=$(free_port); SP=$(free_port); RP=$(free_port)
@@ -125,7 +127,7 @@ bg knotd knotd -c "$W/knot.conf"
 KC="knotc -c $W/knot.conf -s $W/knot/knot.sock"
 say "knotd: loading $N zones"
 t=$(now)
-wait_for 120 sh -c "kdig @127.0.0.1 -p $KP cat.bench SOA +short | grep -q invalid" || fail "knotd did not serve the catalog"
+wait_for 120 sh -c "kdig @127.0.0.1 -p $KP +timeout=1 +retry=0 cat.bench SOA +short | grep -q invalid" || fail "knotd did not serve the catalog"
 # all loaded: knotc lists every zone with a serial
 wait_for 120 sh -c "[ \$($KC zone-status 2>/dev/null | grep -c 'serial: 1') -ge $((N + 1)) ]" \
 	|| fail "knotd did not load all zones: $($KC zone-status | grep -vc 'serial: 1') not loaded"
@@ -151,6 +153,7 @@ EOF
 
 # ---- (1) sync: hsyncd start until every zone's first-sight HSYNC NOTIFY
 say "hsyncd: starting with the catalog of $N zones"
+kcpu0=$(cpu "$PID_knotd")
 t0=$(now)
 bg hsyncd "$HSYNCD" -f "$W/hsyncd.conf"
 first() { [ "$(grep -c " $SP [^ ]* 65282\$" "$W/notify.log")" -ge "$N" ]; }
@@ -162,8 +165,11 @@ nseen=$(grep -c ": first seen, serial" "$W/hsyncd.log") || true
 nzones=$(awk -v p="$SP" '$2 == p && $4 == 65282 { z[$3] = 1 } END { print length(z) }' "$W/notify.log")
 [ "$nzones" = "$N" ] || fail "$nzones distinct zones notified, not $N"
 [ "$nseen" -ge "$N" ] || fail "only $nseen zones logged first seen"
+hcpu=$(cpu "$PID_hsyncd")
+kcpu=$(awk -v a="$kcpu0" -v b="$(cpu "$PID_knotd")" 'BEGIN { printf "%.2f", b - a }')
 rss_sync=$(awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$PID_hsyncd/status")
 say "sync: $N zones followed and notified in $sync_s s ($nseen first seen), VmHWM $rss_sync MiB"
+say "sync: CPU used meanwhile: hsyncd $hcpu s, knotd $kcpu s (nproc $(nproc))"
 
 # answered: a sample of zones asked for their HSYNC in one dig batch
 for i in $(seq 1 $((N / 100 > 0 ? N / 100 : 1)) "$N"); do echo "z$i.bench TYPE65282"; done >"$W/batch"
