@@ -770,6 +770,9 @@ int hs_proc_peer_state(hs_proc_t *p, const knot_dname_t *id, hs_peer_state_t sta
 			break;
 		}
 	}
+	if (state == HS_PEER_OPERATIONAL && hs_sync_hsync_of(p->s, id) != NULL) {
+		p->pending |= HS_PROC_DO_SYNC;   /* (again) reachable: give it our part */
+	}
 	if (state == HS_PEER_INTERRUPTED && i == p->nintr && p->nintr < MAX_INTR) {
 		(void)!knot_dname_store(p->intr[p->nintr++], id);
 	} else if (state != HS_PEER_INTERRUPTED && i < p->nintr) {
@@ -800,6 +803,16 @@ int hs_proc_combiner_confirmed(hs_proc_t *p, const hs_sync_plan_t *plan, time_t 
 	}
 	hs_sync_plan_clear(&chk);
 	p->pending |= HS_PROC_DO_SAVE;
+	return HS_EOK;
+}
+
+int hs_proc_combiner_failed(hs_proc_t *p, time_t now)
+{
+	if (p == NULL) {
+		return HS_EINVAL;
+	}
+	p->comb_dirty = true;
+	p->comb_ok = false;
 	return HS_EOK;
 }
 

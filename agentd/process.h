@@ -185,11 +185,19 @@ int hs_proc_own_ns(hs_proc_t *p, const knot_rrset_t *ns, time_t now);
  */
 int hs_proc_part(hs_proc_t *p, const knot_dname_t *id, const hs_msg_content_t *part,
                  time_t now, char *why, size_t whylen);
-/* A peer's state changed (INTERRUPTED holds back removals). */
+/*
+ * A peer's state changed (INTERRUPTED holds back removals; OPERATIONAL
+ * asks for DO_SYNC, so a peer that is reachable again gets our part).
+ */
 int hs_proc_peer_state(hs_proc_t *p, const knot_dname_t *id, hs_peer_state_t state,
                        time_t now);
 /* The combiner answered NOERROR to PLAN (or PLAN had no change). */
 int hs_proc_combiner_confirmed(hs_proc_t *p, const hs_sync_plan_t *plan, time_t now);
+/*
+ * The UPDATE failed (no answer, SERVFAIL, REFUSED): the next hs_proc_tick()
+ * asks for DO_COMBINER again (the daemon chooses when to tick: back off).
+ */
+int hs_proc_combiner_failed(hs_proc_t *p, time_t now);
 /* What the parent serves now: DS RRset (NULL = none), NS RRset. */
 int hs_proc_parent_ds(hs_proc_t *p, const knot_rrset_t *ds, time_t now);
 int hs_proc_parent_ns(hs_proc_t *p, const knot_rrset_t *ns, time_t now);

@@ -295,6 +295,10 @@ START_TEST(join_nosign)
 	ck_assert_int_eq(part(&e, B_ID, NULL, "ns1.b.example.", T0 + 1), 1);
 	run(&e, T0 + 1);
 	ck_assert_int_eq(job(&e, 0).step, HS_STEP_JOIN_NS);
+	/* an UPDATE that failed is asked for again */
+	ck_assert_int_eq(hs_proc_combiner_failed(e.p, T0 + 1), 0);
+	run(&e, T0 + 1);
+	ck_assert(e.last & HS_PROC_DO_COMBINER);
 	ck_assert_uint_eq(carried_count(&e, HS_MSG_T_NS), 2);
 	ck_assert_uint_eq(carried_count(&e, HS_MSG_T_DNSKEY), 0);
 	ck_assert_uint_eq(carried_count(&e, HS_MSG_T_CDS), 0);
@@ -405,9 +409,10 @@ START_TEST(interrupted_holds)
 	run(&e, t + 3 * DKW);
 	ck_assert(job(&e, 0).held);
 	ck_assert(carries_key(&e, "b-zsk"));
-	/* C is heard again: the removal goes on */
+	/* C is heard again: it gets our part, and the removal goes on */
 	ck_assert_int_eq(hs_proc_peer_state(e.p, tdname(C_ID), HS_PEER_OPERATIONAL, t), 0);
 	run(&e, t + 3 * DKW);
+	ck_assert(e.last & HS_PROC_DO_SYNC);
 	ck_assert(!carries_key(&e, "b-zsk"));
 	ck_assert_uint_eq(hs_proc_jobs(e.p), 0);
 
