@@ -649,7 +649,9 @@ int hs_proc_signed(hs_proc_t *p, const knot_rrset_t *dnskey, bool have_serial,
 	if (p->own_known && ret == 0) {
 		return HS_EOK;
 	}
-	if (p->own_known) {
+	const hs_hsync_t *me = hs_sync_hsync_of(p->s, hs_sync_self(p->s));
+	bool member = me != NULL && me->state == HS_HSYNC_STATE_ON && me->sign == HS_HSYNC_SIGN_SIGN;
+	if (p->own_known && member) {
 		knot_rdata_t *rd = own->rdata;
 		for (uint16_t i = 0; i < own->count; i++, rd = knot_rdataset_next(rd)) {
 			if (knot_rdataset_member(&p->known_own, rd) || rd->len > KEY_MAX ||
@@ -666,10 +668,12 @@ int hs_proc_signed(hs_proc_t *p, const knot_rrset_t *dnskey, bool have_serial,
 			(void)hs_dnssec_keytag(rd->data, rd->len, &j->tag);
 			enter(p, j, HS_STEP_KEY_PUBLISH, now);
 		}
+	}
+	if (p->own_known) {
 		/* a key gone before it was usable: its job ends */
 		for (size_t i = 0; i < p->njobs;) {
 			job_t *j = &p->jobs[i];
-			uint8_t buf[KEY_MAX + 2];
+			_Alignas(knot_rdata_t) uint8_t buf[KEY_MAX + 2];
 			knot_rdata_t *k = (knot_rdata_t *)buf;
 			if (j->kind == HS_JOB_KEYADD) {
 				knot_rdata_init(k, j->keylen, j->key);
@@ -743,7 +747,7 @@ int hs_proc_part(hs_proc_t *p, const knot_dname_t *id, const hs_msg_content_t *p
 	/* a retired key back in the part: no longer retired */
 	for (size_t i = 0; nk != NULL && i < p->njobs;) {
 		job_t *j = &p->jobs[i];
-		uint8_t buf[KEY_MAX + 2];
+		_Alignas(knot_rdata_t) uint8_t buf[KEY_MAX + 2];
 		knot_rdata_t *k = (knot_rdata_t *)buf;
 		if (j->kind == HS_JOB_RETIRE && knot_dname_is_case_equal(j->id, id)) {
 			knot_rdata_init(k, j->keylen, j->key);
@@ -862,7 +866,7 @@ int hs_proc_published(hs_proc_t *p, const knot_dname_t *id, const knot_rrset_t *
 		if (j->kind != HS_JOB_KEYADD || j->nconf == HS_SYNC_MAX_PROVIDERS) {
 			continue;
 		}
-		uint8_t buf[KEY_MAX + 2];
+		_Alignas(knot_rdata_t) uint8_t buf[KEY_MAX + 2];
 		knot_rdata_t *k = (knot_rdata_t *)buf;
 		knot_rdata_init(k, j->keylen, j->key);
 		bool have = false;

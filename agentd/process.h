@@ -29,7 +29,7 @@
  *     LEAVE_KEYS   P's keys gate closes; wait combiner; then P's part is
  *                  forgotten (if P is gone from HSYNC)
  *   key added at our signer (a new own key, not at the first sight of the
- *   zone): KEY_PUBLISH: our SYNC goes out; wait until every other ON+SIGN
+ *   zone, while our HSYNC record is ON and SIGN): KEY_PUBLISH: our SYNC goes out; wait until every other ON+SIGN
  *   provider is seen publishing it (hs_proc_published, per peer) ->
  *   KEY_WAIT: wait DNSKEY-Wait -> done; HS_PROC_DO_KEY_READY tells the
  *   daemon the key "may be used" (hs_proc_key_ready() lists them once).

@@ -134,7 +134,7 @@ static inline bool has_key(const knot_rdataset_t *rrs, const char *name)
 		return false;
 	}
 	const tkey_t *k = tkey(name);
-	uint8_t buf[600];
+	_Alignas(knot_rdata_t) uint8_t buf[600];
 	knot_rdata_t *rd = (knot_rdata_t *)buf;
 	knot_rdata_init(rd, k->len, k->rd);
 	return knot_rdataset_member(rrs, rd);
