@@ -431,6 +431,43 @@ START_TEST(interrupted_holds)
 }
 END_TEST
 
+/* We join ourselves (OFF -> ON); then NSmgmt OWNER -> AGENT brings NS in. */
+START_TEST(self_join_and_nsmgmt)
+{
+	env_t e;
+	env_new(&e, "OFF OWNER SIGN " A_ID " .|ON OWNER SIGN " B_ID " .");
+	ck_assert_int_eq(hs_sync_gates(hs_proc_sync(e.p), tdname(A_ID)), 0);
+	e.parent_follows = true;
+	run(&e, T0);
+	ck_assert_int_eq(part(&e, B_ID, "b-ksk b-zsk", NULL, T0), 1);
+	run(&e, T0);
+	ck_assert_uint_eq(carried_count(&e, HS_MSG_T_CDS), 1);   /* B's only: we are OFF */
+	set_hsync(&e, "ON OWNER SIGN " A_ID " .|ON OWNER SIGN " B_ID " .", T0 + 5);
+	run(&e, T0 + 5);
+	ck_assert(e.last & HS_PROC_DO_SYNC);
+	hs_job_info_t j = job(&e, 0);
+	ck_assert_int_eq(j.kind, HS_JOB_JOIN);
+	ck_assert(knot_dname_is_equal(j.identity, tdname(A_ID)));
+	ck_assert_int_eq(j.step, HS_STEP_JOIN_WAIT);   /* our CDS in, DS followed at once */
+	ck_assert_uint_eq(carried_count(&e, HS_MSG_T_CDS), 2);
+	ck_assert_int_eq(j.until, T0 + 5 + DSW);      /* max(DS-Wait 7200, DNSKEY-Wait 3660) */
+	run(&e, T0 + 5 + DSW - 1);
+	ck_assert_uint_eq(hs_proc_jobs(e.p), 1);
+	run(&e, T0 + 5 + DSW);
+	ck_assert_uint_eq(hs_proc_jobs(e.p), 0);      /* OWNER: no NS step */
+	ck_assert_uint_eq(carried_count(&e, HS_MSG_T_NS), 0);
+	/* the owner hands NS to the agents: both NS gates open, NS union and CSYNC */
+	ck_assert_int_eq(part(&e, B_ID, "b-ksk b-zsk", NULL, T0 + 9), 0);
+	set_hsync(&e, "ON AGENT SIGN " A_ID " .|ON AGENT SIGN " B_ID " .", T0 + 10);
+	ck_assert_int_eq(part(&e, B_ID, "b-ksk b-zsk", "ns1.b.example.", T0 + 10), 1);
+	run(&e, T0 + 10);
+	ck_assert_uint_eq(hs_proc_jobs(e.p), 0);
+	ck_assert_uint_eq(carried_count(&e, HS_MSG_T_NS), 2);
+	ck_assert_uint_eq(carried_count(&e, HS_MSG_T_CSYNC), 1);
+	hs_proc_free(e.p);
+}
+END_TEST
+
 static char *tmpfile_path(char *buf, size_t len)
 {
 	snprintf(buf, len, "/tmp/hs-test-process-XXXXXX");
@@ -553,6 +590,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, join_nosign);
 	tcase_add_test(tc, zsk_roll);
 	tcase_add_test(tc, interrupted_holds);
+	tcase_add_test(tc, self_join_and_nsmgmt);
 	tcase_add_test(tc, restart_mid_process);
 	tcase_add_test(tc, corrupt_state);
 	suite_add_tcase(s, tc);
