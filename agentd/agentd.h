@@ -76,6 +76,7 @@ typedef struct agd_cfg {
 	hs_tsig_keys_t *keyfiles;
 	size_t nzones;
 	agd_zone_cfg_t *zones;
+	struct agd_ddns_cfg *ddns;      /* parent role (agentd/ddns.h); NULL = none */
 } agd_cfg_t;
 
 /* The rules (schema) of agentd's configuration. */

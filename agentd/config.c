@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agentd/agentd.h"
+#include "agentd/ddns.h"
 #include "agentd/publish.h"
 #include "common/net.h"
 #include "libhsync/codepoints.h"
@@ -50,6 +51,8 @@ const hs_conf_rule_t agd_conf_rules[] = {
 	{ .keyword = "control-socket", .min = 1, .max = 1, .kind = { HS_CONF_STRING } },
 	{ .keyword = "zone", .flags = HS_CONF_UNIQUE, .min = 1, .max = 1,
 	  .kind = { HS_CONF_NAME }, .block = zone_rules },
+	{ .keyword = "parent", .flags = HS_CONF_UNIQUE, .min = 1, .max = 1,
+	  .kind = { HS_CONF_NAME }, .block = agd_ddns_parent_rules },
 	{ .keyword = NULL }
 };
 
@@ -59,6 +62,7 @@ void agd_cfg_free(agd_cfg_t *cfg)
 		return;
 	}
 	hs_key_free(cfg->key);
+	agd_ddns_cfg_free(cfg->ddns);
 	for (size_t i = 0; i < cfg->nkeyfiles; i++) {
 		hs_tsig_keys_free(&cfg->keyfiles[i]);
 	}
@@ -356,6 +360,9 @@ static int finish(hs_conf_t *conf, agd_cfg_t **out, char *err, size_t errlen)
 	}
 	cfg->conf = conf;
 	ret = resolve(cfg, err, errlen);
+	if (ret == 0) {
+		ret = agd_ddns_cfg_load(cfg, &cfg->ddns, err, errlen);
+	}
 	if (ret != 0) {
 		agd_cfg_free(cfg);
 		return ret;

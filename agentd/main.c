@@ -24,6 +24,7 @@
 #include <libknot/libknot.h>
 
 #include "agentd/agentd.h"
+#include "agentd/ddns.h"
 #include "agentd/discover.h"
 #include "agentd/peer.h"
 #include "common/daemon.h"
@@ -95,6 +96,7 @@ struct agent {
 	int verbosity;
 	knot_dname_storage_t *ignored;   /* zones ignored (HSYNC without us), logged once */
 	size_t nignored;
+	agd_ddns_t *ddns;                /* parent role (ddnsd.c), or NULL */
 };
 
 /* Note ZONE as ignored (IGNORED true) or not; true when that is news. */
@@ -799,6 +801,8 @@ static void ctl_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 	}
 	if (*cmd == '\0' || strcmp(cmd, "status") == 0) {
 		doc = status_json(c->a);
+	} else if ((doc = agd_ddns_control(c->a->ddns, cmd)) != NULL) {
+		;
 	} else {
 		doc = json_pack("{s:s}", "error", "unknown command (status)");
 	}
@@ -1061,6 +1065,10 @@ int main(int argc, char *argv[])
 		}
 		fputs(text, stdout);
 		free(text);
+		if (publish_mode == 1 && agd_ddns_publish(a.cfg->ddns, &text) == 0) {
+			fputs(text, stdout);
+			free(text);
+		}
 		agd_cfg_free(a.cfg);
 		return fflush(stdout) == 0 ? HS_EXIT_OK : HS_EXIT_TEMP;
 	}
@@ -1116,6 +1124,10 @@ int main(int argc, char *argv[])
 	if (ret != 0) {
 		hs_fatal(HS_EXIT_TEMP, ret, "control socket %s", a.cfg->control);
 	}
+	ret = agd_ddns_start(a.loop, a.cfg, &a.ddns, why, sizeof(why));
+	if (ret != 0) {
+		hs_fatal(ret == HS_ECONF ? HS_EXIT_CONFIG : HS_EXIT_TEMP, ret, "parent role: %s", why);
+	}
 	a.conf_file = o.conf_file;
 	a.verbosity = o.verbosity;
 	ret = hs_signals_start(a.loop, on_stop, on_reload, &a, &a.sig);
@@ -1135,6 +1147,7 @@ int main(int argc, char *argv[])
 	a.dirty = true;
 	save(&a);
 	hs_net_server_close(a.srv);
+	agd_ddns_stop(a.ddns);
 	hs_signals_close(a.sig);
 	while (a.discs != NULL) {
 		if (a.discs->q != NULL) {

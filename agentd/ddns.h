@@ -1,0 +1,85 @@
+/*
+ * agentd/ddns.h -- agentd's delegation management via DDNS, the network
+ * glue (ddnsd.c) around the socket-free modules parent.h and trust.h.
+ *
+ * Parent role. Every `parent ZONE { ... }` block of the configuration
+ * (hsync.conf(5), section agentd) makes agentd the UPDATE receiver of the
+ * parent zone ZONE: it listens (UDP and TCP) on the block's own listen
+ * addresses, decides on every message with hs_parent_handle(), applies
+ * the scanner's DS rule with a validated DNSKEY look-up of the child
+ * (hs_parent_ds_check), sends accepted changes to the zone's real primary
+ * by TSIG UPDATE and answers (signed with the parent's SIG(0) key) only
+ * when the primary has answered: NOERROR if it took them, SERVFAIL if
+ * not. A bootstrap UPDATE adds PENDING keys to the trust store, which is
+ * saved before the answer goes out; then the key is looked up: a KEY
+ * query at the child apex through the validating resolver (AD makes it
+ * TRUSTED), or for an unsigned child (no AD) rounds of KEY queries to
+ * every nameserver of the child over UDP and TCP, every
+ * bootstrap-interval, until bootstrap-lookups consistent rounds in a row
+ * made it TRUSTED (after 3 x that many rounds without success the key is
+ * marked "manual needed": KeyState 10).
+ *
+ * Ownership: agd_ddns_cfg_t owns copies of everything it needs (the
+ * configuration tree may be freed after loading); agd_ddns_start() takes
+ * cfg->ddns over (sets it NULL), so a reload does not change the parent
+ * role (a restart does). JSON from agd_ddns_control() is NEW.
+ */
+#ifndef HS_AGENTD_DDNS_H
+#define HS_AGENTD_DDNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "common/conf.h"
+
+struct agd_cfg;
+typedef struct agd_ddns_cfg agd_ddns_cfg_t;
+typedef struct agd_ddns agd_ddns_t;
+
+/* Rules of the `parent ZONE { }` block (for agd_conf_rules). */
+extern const hs_conf_rule_t agd_ddns_parent_rules[];
+
+/*
+ * The parent blocks of CFG (checked: CFG's tree, resolver, state-dir and
+ * TSIG key files are used) into *out (NEW; NULL when there are none).
+ * HS_ECONF with "file:line: reason" in ERR, HS_ENOMEM.
+ */
+int agd_ddns_cfg_load(const struct agd_cfg *cfg, agd_ddns_cfg_t **out, char *err,
+                      size_t errlen);
+void agd_ddns_cfg_free(agd_ddns_cfg_t *dc);
+
+/*
+ * The records each parent publishes in its zone, as zone-file text:
+ * *._dsync.ZONE DSYNC ANY UPDATE PORT TARGET (the wildcard every child
+ * finds; RFC 3597 form, as servers
+ * that do not know DSYNC take it, the presentation form in a comment),
+ * SVCB at the target, KEY at the SIG(0) key's owner. "" when DC is NULL.
+ * *out NEW (free()).
+ */
+int agd_ddns_publish(const agd_ddns_cfg_t *dc, char **out);
+
+/*
+ * Start the parent role of CFG (takes cfg->ddns over): trust stores
+ * loaded (a missing file is an empty store), listeners bound. *out NEW,
+ * NULL when CFG has no parent block. Errors: libuv codes (bind), HS_ECONF
+ * (a corrupt trust store; WHY says which), HS_ENOMEM.
+ */
+int agd_ddns_start(uv_loop_t *loop, struct agd_cfg *cfg, agd_ddns_t **out, char *why,
+                   size_t whylen);
+
+/* Cancel what is in flight, close the listeners, free. NULL is fine. */
+void agd_ddns_stop(agd_ddns_t *d);
+
+/*
+ * A control-socket command, if it is one of ours (else NULL):
+ *   trust                   the trust stores (JSON)
+ *   trust CHILD KEYTAG      trust CHILD's key(s) with KEYTAG (manual)
+ *   refuse CHILD KEYTAG     refuse them
+ * The answer is {"ok": ...} or {"error": "..."}.
+ */
+json_t *agd_ddns_control(agd_ddns_t *d, const char *cmd);
+
+#endif /* HS_AGENTD_DDNS_H */
