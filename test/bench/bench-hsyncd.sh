@@ -45,8 +45,11 @@ command -v tsig-keygen >/dev/null || fail "tsig-keygen (bind9-utils) not install
 perl -MDigest::SHA -MMIME::Base64 -MTime::HiRes -e 1 2>/dev/null || fail "perl with Digest::SHA needed by $STAMP"
 
 now() { echo "$EPOCHREALTIME"; }
-# cpu PID: user+system CPU seconds the process has used so far
-cpu() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat"; }
+# cpu PID [user|sys]: CPU seconds (user+system by default) the process has used so far
+cpu() {
+	awk -v hz="$(getconf CLK_TCK)" -v w="${2:-all}" '{ sub(/^.*\) /, "")
+		printf "%.2f", (w == "sys" ? $13 : w == "user" ? $12 : $12 + $13) / hz }' "/proc/$1/stat"
+}
 say() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 KP=$(free_port); HP=$(free_port); SP=$(free_port); RP=$(free_port)
@@ -156,6 +159,10 @@ say "hsyncd: starting with the catalog of $N zones"
 kcpu0=$(cpu "$PID_knotd")
 t0=$(now)
 bg hsyncd "$HSYNCD" -f "$W/hsyncd.conf"
+if [ "${BENCH_PERF:-0}" = 1 ]; then   # where hsyncd's time goes during the sync
+	perf record -q -F 999 -g -p "$PID_hsyncd" -o "$W/perf.data" >"$W/perf.log" 2>&1 &
+	PID_perf=$!; PIDS+=("$PID_perf")
+fi
 first() { [ "$(grep -c " $SP [^ ]* 65282\$" "$W/notify.log")" -ge "$N" ]; }
 wait_for 150 first || fail "after 150 s only $(grep -c " $SP [^ ]* 65282\$" "$W/notify.log") of $N zones notified; $(grep -c 'first seen' "$W/hsyncd.log") first seen"
 kill -0 "$PID_hsyncd" || fail "hsyncd died"
@@ -165,11 +172,16 @@ nseen=$(grep -c ": first seen, serial" "$W/hsyncd.log") || true
 nzones=$(awk -v p="$SP" '$2 == p && $4 == 65282 { z[$3] = 1 } END { print length(z) }' "$W/notify.log")
 [ "$nzones" = "$N" ] || fail "$nzones distinct zones notified, not $N"
 [ "$nseen" -ge "$N" ] || fail "only $nseen zones logged first seen"
-hcpu=$(cpu "$PID_hsyncd")
+hcpu=$(cpu "$PID_hsyncd"); hcpu_sys=$(cpu "$PID_hsyncd" sys)
 kcpu=$(awk -v a="$kcpu0" -v b="$(cpu "$PID_knotd")" 'BEGIN { printf "%.2f", b - a }')
 rss_sync=$(awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$PID_hsyncd/status")
 say "sync: $N zones followed and notified in $sync_s s ($nseen first seen), VmHWM $rss_sync MiB"
-say "sync: CPU used meanwhile: hsyncd $hcpu s, knotd $kcpu s (nproc $(nproc))"
+say "sync: CPU used meanwhile: hsyncd $hcpu s ($hcpu_sys s of it in the kernel), knotd $kcpu s (nproc $(nproc), load $(cut -d' ' -f1-3 /proc/loadavg))"
+if [ -n "${PID_perf:-}" ]; then
+	kill -INT "$PID_perf"; wait "$PID_perf" || true
+	perf report -i "$W/perf.data" --no-children --stdio --sort dso,symbol -g none 2>/dev/null \
+		| grep '%' | head -25 >&2 || true
+fi
 
 # answered: a sample of zones asked for their HSYNC in one dig batch
 for i in $(seq 1 $((N / 100 > 0 ? N / 100 : 1)) "$N"); do echo "z$i.bench TYPE65282"; done >"$W/batch"
