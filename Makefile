@@ -125,6 +125,9 @@ integration: $(PROGS)
 .PHONY: bench-hsyncd
 bench-hsyncd: $(PROGS)
 	@HSYNC_BIN=$(CURDIR)/$(BUILD)/bin HSYNC_TOP=$(CURDIR) test/bench/bench-hsyncd.sh
+.PHONY: bench-combiner
+bench-combiner: $(PROGS)
+	@HSYNC_BIN=$(CURDIR)/$(BUILD)/bin HSYNC_TOP=$(CURDIR) test/bench/bench-combiner.sh
 
 # ---- fuzzing (clang libFuzzer) ---------------------------------------------------
 FUZZ_FLAGS = -std=gnu11 -I. -D_GNU_SOURCE $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined
