@@ -587,6 +587,9 @@ static void dnskey_cb(int err, const uint8_t *msg, size_t len, void *arg)
 		job_refuse(j, KNOT_RCODE_SERVFAIL, "DNSKEY look-up answered %s", rcode_name(rc));
 		return;
 	}
+	hs_log(HS_LOG_INFO, j->p->c->zone_txt, j->child, "DNSKEY look-up at %s: %s, %s, %u keys",
+	       j->p->d->cfg->resolver_txt, rcode_name(rc), knot_wire_get_ad(msg) ? "validated" :
+	       "not validated", dnskey != NULL ? dnskey->rrs.count : 0);
 	char why[512] = "";
 	int ret = hs_parent_ds_check(&j->r.changes, j->r.child, dnskey, why, sizeof(why));
 	knot_pkt_free(a);
