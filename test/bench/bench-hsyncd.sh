@@ -33,6 +33,7 @@ HSYNC_WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-hsyncd.XXXXXX")
 export HSYNC_WORK
 . "${HSYNC_TOP:?HSYNC_TOP not set}/test/integration/lib.sh"
 trap 'cleanup; [ "${BENCH_KEEP:-0}" = 1 ] && echo "kept $W" >&2 || rm -rf "$W"' EXIT
+trap 'exit 130' INT TERM
 
 N=${BENCH_ZONES:-10000}
 CHANGES=${BENCH_CHANGES:-10}
@@ -53,7 +54,7 @@ cpu() {
 say() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 KP=$(free_port); HP=$(free_port); SP=$(free_port); RP=$(free_port)
-[ "$(printf '%s\n' $KP $HP $SP $RP | sort -u | wc -l)" = 4 ] || fail "port clash, run again"
+[ "$(printf '%s\n' "$KP" "$HP" "$SP" "$RP" | sort -u | wc -l)" = 4 ] || fail "port clash, run again"
 
 tsig-keygen -a hmac-sha256 xfr >"$W/xfr.key"
 tsig-keygen -a hmac-sha256 agent >"$W/agent.key"
@@ -204,6 +205,7 @@ for c in $(seq 1 "$CHANGES"); do
 	i=$(( (c * 7919) % N + 1 ))   # spread over the zones
 	z=z$i.bench
 	$KC zone-begin $z >/dev/null
+	# shellcheck disable=SC2086 # the RDATA goes as separate words: \# LEN HEX
 	$KC zone-set $z @ 3600 TYPE65282 $HB >/dev/null || { $KC zone-abort $z; fail "zone-set $z"; }
 	tc=$(now)
 	$KC zone-commit $z >/dev/null || fail "zone-commit $z"
