@@ -3,9 +3,10 @@
 #
 #   HSYNC_BIN=build/bin HSYNC_TOP=. test/bench/bench-hsyncd.sh    (make bench-hsyncd)
 #
-# One knotd on 127.0.0.1 serves BENCH_ZONES (10000) small unsigned zones
-# zN.bench. (SOA, NS, A, MX, TXT and one HSYNC in RFC 3597 form) and a
-# catalog zone cat.bench. (RFC 9432, version 2) listing them all. hsyncd
+# One knotd on 127.0.0.1 serves BENCH_ZONES (10000) small zones zN.bench.
+# (SOA, NS, A, MX, TXT and one HSYNC in RFC 3597 form), the first
+# BENCH_SIGNED (1000) of them signed by knotd (ECDSA P-256, KSK and ZSK),
+# and a catalog zone cat.bench. (RFC 9432, version 2) listing them all. hsyncd
 # is given only the catalog, as an operator would configure it, with a
 # fresh state directory, and one TSIG-signed subscriber: notify-stamp.pl,
 # which timestamps every NOTIFY it gets. knotd also notifies a second port
@@ -19,7 +20,8 @@
 #              The count of "first seen" log lines is checked against it.
 #   rss_mb     peak RSS of hsyncd (VmHWM) at the end of the run, MiB.
 #   notify_ms  median over BENCH_CHANGES (10) changes, each one HSYNC record
-#              added to a different zone with knotc: from just before
+#              added to a different zone with knotc, every other one in a
+#              signed zone (knotd signs before it notifies): from just before
 #              `knotc zone-commit` to the subscriber's HSYNC NOTIFY.
 #   knot_notify_ms  the same start to knotd's own NOTIFY (SOA) reaching the
 #              reference port: what a real server takes for the first hop.
@@ -37,6 +39,8 @@ trap 'exit 130' INT TERM
 
 N=${BENCH_ZONES:-10000}
 CHANGES=${BENCH_CHANGES:-10}
+SIGNED=${BENCH_SIGNED:-1000}
+[ "$SIGNED" -le "$N" ] || SIGNED=$N
 HSYNCD=$BIN/hsyncd
 STAMP=$TOP/test/bench/notify-stamp.pl
 [ -x "$HSYNCD" ] || fail "no $HSYNCD"
@@ -69,7 +73,7 @@ HB=$(hrdata "ON OWNER SIGN agent.providerb.example. .")
 case $HA in '\# '*) ;; *) fail "hsync-rr -g gave: $HA" ;; esac
 
 # ---- zones, catalog, knotd configuration
-say "generating $N zones in $W"
+say "generating $N zones ($SIGNED signed) in $W"
 mkdir -p "$W/knot"
 cat >"$W/knot.conf" <<EOF
 server:
@@ -95,6 +99,13 @@ acl:
     address: 127.0.0.1
     key: xfr
     action: transfer
+policy:
+  - id: ecdsa
+    algorithm: ecdsap256sha256
+    ksk-lifetime: 0
+    zsk-lifetime: 0
+    dnskey-ttl: 3600
+    zone-max-ttl: 3600
 template:
   - id: default
     storage: $W/knot
@@ -102,11 +113,19 @@ template:
     notify: [hsyncd, ref]
     acl: xfr
     semantic-checks: off
+  - id: signed
+    storage: $W/knot
+    file: %s.zone
+    notify: [hsyncd, ref]
+    acl: xfr
+    semantic-checks: off
+    dnssec-signing: on
+    dnssec-policy: ecdsa
 zone:
   - domain: cat.bench
 EOF
-N=$N HA=$HA D=$W/knot perl -e '
-	my ($n, $ha, $d) = @ENV{qw(N HA D)};
+N=$N S=$SIGNED HA=$HA D=$W/knot perl -e '
+	my ($n, $s, $ha, $d) = @ENV{qw(N S HA D)};
 	open(my $cat, ">", "$d/cat.bench.zone") or die;
 	print $cat "\$ORIGIN cat.bench.\n\$TTL 3600\n",
 	           "@ SOA invalid. hostmaster.invalid. 1 3600 600 86400 3600\n",
@@ -124,6 +143,7 @@ N=$N HA=$HA D=$W/knot perl -e '
 		close $f;
 		print $cat "m$i.zones PTR $z.\n";
 		print $conf "  - domain: $z\n";
+		print $conf "    template: signed\n" if $i <= $s;
 	}
 '
 
@@ -132,9 +152,12 @@ KC="knotc -c $W/knot.conf -s $W/knot/knot.sock"
 say "knotd: loading $N zones"
 t=$(now)
 wait_for 120 sh -c "kdig @127.0.0.1 -p $KP +timeout=1 +retry=0 cat.bench SOA +short | grep -q invalid" || fail "knotd did not serve the catalog"
-# all loaded: knotc lists every zone with a serial
-wait_for 120 sh -c "[ \$($KC zone-status 2>/dev/null | grep -c 'serial: 1') -ge $((N + 1)) ]" \
-	|| fail "knotd did not load all zones: $($KC zone-status | grep -vc 'serial: 1') not loaded"
+# all loaded: knotc lists every zone with a serial (signed ones have 2)
+loaded() { $KC zone-status 2>/dev/null | grep -c 'serial: [0-9]'; }
+wait_for 120 sh -c "[ \$($KC zone-status 2>/dev/null | grep -c 'serial: [0-9]') -ge $((N + 1)) ]" \
+	|| fail "knotd did not load all zones: $(loaded) of $((N + 1))"
+[ "$SIGNED" = 0 ] || [ "$(kdig @127.0.0.1 -p "$KP" +short z1.bench DNSKEY | wc -l)" = 2 ] \
+	|| fail "knotd did not sign z1.bench"
 say "knotd: $((N + 1)) zones loaded in $(awk -v a="$t" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }') s"
 
 # the listener: subscriber port (TSIG agent) and knotd's reference port
@@ -202,7 +225,9 @@ arrived() {
 ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) * 1000 }'; }
 : >"$W/hs.ms"; : >"$W/kn.ms"
 for c in $(seq 1 "$CHANGES"); do
-	i=$(( (c * 7919) % N + 1 ))   # spread over the zones
+	i=$(( (c * 7919) % N + 1 ))   # spread over the zones; every other one signed
+	[ $((c % 2)) = 1 ] && [ "$SIGNED" -gt 0 ] && i=$(( (c * 7919) % SIGNED + 1 ))
+	[ "$i" -le "$SIGNED" ] && what=signed || what=unsigned
 	z=z$i.bench
 	$KC zone-begin $z >/dev/null
 	# shellcheck disable=SC2086 # the RDATA goes as separate words: \# LEN HEX
@@ -214,7 +239,7 @@ for c in $(seq 1 "$CHANGES"); do
 	h=$(ms "$tc" "$(arrived "$tc" "$SP" "$z." 65282)")
 	k=$(ms "$tc" "$(arrived "$tc" "$RP" "$z." 6)")
 	echo "$h" >>"$W/hs.ms"; echo "$k" >>"$W/kn.ms"
-	say "change $c: $z HSYNC added: hsyncd NOTIFY after $h ms, knotd NOTIFY after $k ms"
+	say "change $c: $z ($what) HSYNC added: hsyncd NOTIFY after $h ms, knotd NOTIFY after $k ms"
 	sleep 0.3
 done
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -234,4 +259,4 @@ set +e; wait "$PID_hsyncd"; rc=$?; set -e
 
 goal() { echo "$1 $2" | awk '{ exit !($1 < $2) }' && echo met || echo MISSED; }
 say "goals: sync < 10 s $(goal "$sync_s" 10), RSS < 50 MB $(goal "$rss_mb" 50), NOTIFY < 100 ms $(goal "$notify_ms" 100)"
-echo "zones=$N sync_s=$sync_s rss_mb=$rss_mb notify_ms=$notify_ms knot_notify_ms=$knot_ms"
+echo "zones=$N sync_s=$sync_s rss_mb=$rss_mb notify_ms=$notify_ms knot_notify_ms=$knot_ms signed=$SIGNED"
