@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include <sodium.h>
 
 #include "agentd/deleg.h"
+#include "common/statefile.h"
 #include "libhsync/codepoints.h"
 #include "libhsync/dnssec.h"
 #include "libhsync/edns.h"
@@ -427,14 +427,6 @@ int hs_deleg_changes(hs_zone_t *old, hs_zone_t *now, hs_deleg_mode_t mode,
 
 /* ---- state file --------------------------------------------------------------------- */
 
-static int why_io(char *why, size_t whylen, const char *what, const char *path)
-{
-	if (why != NULL && whylen > 0) {
-		snprintf(why, whylen, "%s %s: %s", what, path, strerror(errno));
-	}
-	return HS_EIO;
-}
-
 int hs_deleg_save(hs_zone_t *zone, const char *path, char *why, size_t whylen)
 {
 	if (zone == NULL || path == NULL) {
@@ -473,48 +465,8 @@ int hs_deleg_save(hs_zone_t *zone, const char *path, char *why, size_t whylen)
 		free(text);
 		return ret;
 	}
-	size_t plen = strlen(path) + 5;
-	char *tmp = malloc(plen);
-	if (tmp == NULL) {
-		free(text);
-		return HS_ENOMEM;
-	}
-	snprintf(tmp, plen, "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		ret = why_io(why, whylen, "open", tmp);
-	}
-	for (size_t off = 0; ret == HS_EOK && off < tlen;) {
-		ssize_t w = write(fd, text + off, tlen - off);
-		if (w < 0 && errno != EINTR) {
-			ret = why_io(why, whylen, "write", tmp);
-		} else if (w > 0) {
-			off += (size_t)w;
-		}
-	}
-	if (ret == HS_EOK && fsync(fd) != 0) {
-		ret = why_io(why, whylen, "fsync", tmp);
-	}
-	if (fd >= 0 && close(fd) != 0 && ret == HS_EOK) {
-		ret = why_io(why, whylen, "close", tmp);
-	}
-	if (ret == HS_EOK && rename(tmp, path) != 0) {
-		ret = why_io(why, whylen, "rename", path);
-	}
-	if (ret != HS_EOK) {
-		unlink(tmp);
-	} else {
-		char *copy = strdup(path);
-		int dfd = copy != NULL ? open(dirname(copy), O_RDONLY | O_DIRECTORY) : -1;
-		if (dfd < 0 || fsync(dfd) != 0) {
-			ret = why_io(why, whylen, "fsync directory of", path);
-		}
-		if (dfd >= 0) {
-			close(dfd);
-		}
-		free(copy);
-	}
-	free(tmp);
+	const hs_state_opts_t o = { .mode = 0644, .why = why, .whylen = whylen };
+	ret = hs_state_writeat(AT_FDCWD, path, text, tlen, &o);
 	free(text);
 	return ret;
 }

@@ -4,8 +4,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,11 +11,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
 #include "agentd/peer.h"
+#include "common/statefile.h"
 #include "libhsync/error.h"
 
 static const char *const STATE_NAMES[] = {
@@ -776,22 +774,6 @@ json_t *hs_peers_json(const hs_peers_t *ps, time_t now)
 	return ps != NULL ? table_json(ps, true, now) : NULL;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0) {
-			if (errno == EINTR) {
-				continue;
-			}
-			return HS_EIO;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	return HS_EOK;
-}
-
 int hs_peers_save(const hs_peers_t *ps, const char *path)
 {
 	if (ps == NULL || path == NULL) {
@@ -801,51 +783,9 @@ int hs_peers_save(const hs_peers_t *ps, const char *path)
 	if (root == NULL) {
 		return HS_ENOMEM;
 	}
-	char *text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	const hs_state_opts_t o = { .mode = 0600 };
+	int ret = hs_state_write_json(path, root, JSON_INDENT(1) | JSON_PRESERVE_ORDER, &o);
 	json_decref(root);
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + 5);
-	char *dir = strdup(path);
-	if (text == NULL || tmp == NULL || dir == NULL) {
-		free(text);
-		free(tmp);
-		free(dir);
-		return HS_ENOMEM;
-	}
-	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, ".tmp", 5);
-	int ret = HS_EIO;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		ret = write_all(fd, text, strlen(text));
-		if (ret == HS_EOK) {
-			ret = write_all(fd, "\n", 1);
-		}
-		if (ret == HS_EOK && fsync(fd) != 0) {
-			ret = HS_EIO;
-		}
-		if (close(fd) != 0 && ret == HS_EOK) {
-			ret = HS_EIO;
-		}
-		if (ret == HS_EOK && rename(tmp, path) != 0) {
-			ret = HS_EIO;
-		}
-		if (ret != HS_EOK) {
-			unlink(tmp);
-		}
-	}
-	if (ret == HS_EOK) {
-		int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd < 0 || fsync(dfd) != 0) {
-			ret = HS_EIO;
-		}
-		if (dfd >= 0) {
-			close(dfd);
-		}
-	}
-	free(text);
-	free(tmp);
-	free(dir);
 	return ret;
 }
 

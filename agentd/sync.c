@@ -3,16 +3,15 @@
  * See sync.h for the rules; this file only implements them.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
 #include "agentd/sync.h"
+#include "common/statefile.h"
 #include "libhsync/codepoints.h"
 #include "libhsync/dnssec.h"
 #include "libhsync/error.h"
@@ -1243,67 +1242,6 @@ int hs_sync_write_json(const json_t *j, const char *path)
 	if (j == NULL || path == NULL) {
 		return HS_EINVAL;
 	}
-	char *text = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
-	if (text == NULL) {
-		return HS_ENOMEM;
-	}
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + 8);
-	if (tmp == NULL) {
-		free(text);
-		return HS_ENOMEM;
-	}
-	snprintf(tmp, plen + 8, "%s.tmp", path);
-	int ret = HS_EOK;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		ret = HS_EIO;
-	} else {
-		size_t len = strlen(text), off = 0;
-		while (off < len) {
-			ssize_t n = write(fd, text + off, len - off);
-			if (n < 0 && errno == EINTR) {
-				continue;
-			}
-			if (n <= 0) {
-				ret = HS_EIO;
-				break;
-			}
-			off += (size_t)n;
-		}
-		if (ret == HS_EOK && (write(fd, "\n", 1) != 1 || fsync(fd) != 0)) {
-			ret = HS_EIO;
-		}
-		if (close(fd) != 0) {
-			ret = HS_EIO;
-		}
-		if (ret == HS_EOK && rename(tmp, path) != 0) {
-			ret = HS_EIO;
-		}
-		if (ret != HS_EOK) {
-			unlink(tmp);
-		}
-	}
-	if (ret == HS_EOK) {
-		char *dir = strdup(path);
-		char *slash = dir != NULL ? strrchr(dir, '/') : NULL;
-		const char *d = ".";
-		if (slash == dir) {
-			d = "/";
-		} else if (slash != NULL) {
-			*slash = '\0';
-			d = dir;
-		}
-		int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd < 0 || fsync(dfd) != 0) {
-			ret = HS_EIO;
-		}
-		if (dfd >= 0) {
-			close(dfd);
-		}
-		free(dir);
-	}
-	free(tmp);
-	free(text);
-	return ret;
+	const hs_state_opts_t o = { .mode = 0644 };
+	return hs_state_write_json(path, j, JSON_INDENT(1) | JSON_SORT_KEYS, &o);
 }

@@ -277,9 +277,9 @@ int hs_sync_from_json(const json_t *j, const hs_sync_limits_t *lim, hs_sync_t **
                       char *why, size_t whylen);
 
 /*
- * Write J to PATH atomically: PATH.tmp, fsync, rename, fsync of the
- * directory (also used by agentd/process). HS_EIO (nothing replaced),
- * HS_ENOMEM.
+ * Write J (sorted keys, mode 0644) to PATH atomically with
+ * hs_state_write_json() of common/statefile.h (also used by agentd/process).
+ * HS_EIO (nothing replaced), HS_ENOMEM.
  */
 int hs_sync_write_json(const json_t *j, const char *path);
 

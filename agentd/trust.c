@@ -3,8 +3,6 @@
  * See trust.h for the rules.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +14,7 @@
 #include <sodium.h>
 
 #include "agentd/trust.h"
+#include "common/statefile.h"
 #include "common/zone.h"
 #include "libhsync/codepoints.h"
 #include "libhsync/error.h"
@@ -515,22 +514,6 @@ static json_t *entry_json(const hs_trust_entry_t *e)
 	return o;
 }
 
-static int fsync_dir(const char *path)
-{
-	char *copy = strdup(path);
-	if (copy == NULL) {
-		return HS_ENOMEM;
-	}
-	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
-	free(copy);
-	if (fd < 0) {
-		return HS_EIO;
-	}
-	int r = fsync(fd);
-	close(fd);
-	return r == 0 ? HS_EOK : HS_EIO;
-}
-
 int hs_trust_save(const hs_trust_t *t, const char *path, char *why, size_t whylen)
 {
 	if (t == NULL || path == NULL) {
@@ -549,53 +532,9 @@ int hs_trust_save(const hs_trust_t *t, const char *path, char *why, size_t whyle
 			return HS_ENOMEM;
 		}
 	}
-	char *text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	const hs_state_opts_t so = { .mode = 0600, .why = why, .whylen = whylen };
+	int ret = hs_state_write_json(path, root, JSON_INDENT(1) | JSON_PRESERVE_ORDER, &so);
 	json_decref(root);
-	if (text == NULL) {
-		return HS_ENOMEM;
-	}
-	size_t plen = strlen(path) + 5;
-	char *tmp = malloc(plen);
-	if (tmp == NULL) {
-		free(text);
-		return HS_ENOMEM;
-	}
-	snprintf(tmp, plen, "%s.tmp", path);
-	int ret = HS_EOK;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		ret = why_set(why, whylen, HS_EIO, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	size_t len = strlen(text), off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w < 0) {
-			ret = why_set(why, whylen, HS_EIO, "%s: %s", tmp, strerror(errno));
-			break;
-		}
-		off += (size_t)w;
-	}
-	if (ret == HS_EOK && (write(fd, "\n", 1) != 1 || fsync(fd) != 0)) {
-		ret = why_set(why, whylen, HS_EIO, "%s: %s", tmp, strerror(errno));
-	}
-	if (close(fd) != 0 && ret == HS_EOK) {
-		ret = why_set(why, whylen, HS_EIO, "%s: %s", tmp, strerror(errno));
-	}
-	if (ret == HS_EOK && rename(tmp, path) != 0) {
-		ret = why_set(why, whylen, HS_EIO, "rename %s: %s", path, strerror(errno));
-	}
-	if (ret != HS_EOK) {
-		unlink(tmp);
-	} else if (fsync_dir(path) != HS_EOK) {
-		ret = why_set(why, whylen, HS_EIO, "fsync directory of %s: %s", path, strerror(errno));
-	}
-out:
-	free(tmp);
-	free(text);
 	return ret;
 }
 

@@ -1,7 +1,7 @@
 /*
  * combinerd/journal.h -- bounded journal of differences of the combined
  * zone (for IXFR out, RFC 1995), the combiner's persistent serial state,
- * and the atomic state-file helpers that contrib.c shares.
+ * kept with common/statefile.h's atomic state files.
  *
  * The journal is a chain of entries (from -> to, removed RRs, added RRs),
  * oldest first; each entry's `to` is the next one's `from`, the last `to` is
@@ -45,6 +45,7 @@
 #include <libknot/libknot.h>
 
 #include "combinerd/combine.h"
+#include "common/statefile.h"   /* hs_state_write(), hs_state_read() */
 #include "common/zone.h"
 
 /* Defaults for the bounds. */
@@ -112,20 +113,5 @@ int hs_journal_save(const hs_journal_t *j, const hs_combine_state_t *st, const c
 int hs_journal_load(const knot_dname_t *apex, const char *path, size_t max_entries,
                     size_t max_rrs, hs_journal_t **out, hs_combine_state_t *st,
                     char *err, size_t errlen);
-
-/* ---- state files ------------------------------------------------------------- */
-
-/*
- * Write data to path atomically: path.tmp is written and fsync'd, renamed
- * over path, and the directory fsync'd. HS_EIO on any failure (path is then
- * as it was).
- */
-int hs_state_write(const char *path, const void *data, size_t len);
-
-/*
- * Read the whole file at path into *data (new, malloc'd, with a NUL byte
- * after the len bytes). HS_ENOTFOUND if it does not exist, HS_EIO otherwise.
- */
-int hs_state_read(const char *path, uint8_t **data, size_t *len);
 
 #endif /* HS_COMBINERD_JOURNAL_H */

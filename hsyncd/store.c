@@ -16,6 +16,7 @@
 #include <libknot/libknot.h>
 
 #include "hsyncd/store.h"
+#include "common/statefile.h"
 #include "libhsync/codepoints.h"
 #include "libhsync/error.h"
 
@@ -414,53 +415,26 @@ const char *hs_store_dir(const hs_store_t *s)
 	return s == NULL ? NULL : s->dir;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return HS_EIO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return HS_EOK;
-}
-
 int hs_store_save(hs_store_t *s, const hs_apex_t *a, unsigned flags)
 {
 	if (s == NULL || a == NULL)
 		return HS_EINVAL;
-	char name[NAME_MAX_OURS + 8], tmp[NAME_MAX_OURS + 16];
+	char name[NAME_MAX_OURS + 8];
 	int ret = hs_store_filename(hs_apex_zone(a), name, sizeof(name));
 	if (ret != HS_EOK)
 		return ret;
-	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
 	char *text = NULL;
 	size_t len = 0;
 	if ((ret = hs_store_encode(a, &text, &len)) != HS_EOK)
 		return ret;
-	int fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0) {
-		free(text);
-		return HS_EIO;
-	}
-	ret = write_all(fd, text, len);
+	/* ".NAME.tmp": hs_store_list() skips dot files, so a leftover is never a zone */
+	const hs_state_opts_t o = {
+		.mode = 0640,
+		.flags = HS_STATE_DOTTMP | ((flags & HS_STORE_NOSYNC) ? HS_STATE_NOSYNC : 0),
+	};
+	ret = hs_state_writeat(s->dirfd, name, text, len, &o);
 	free(text);
-	if (ret == HS_EOK && !(flags & HS_STORE_NOSYNC) && fsync(fd) != 0)
-		ret = HS_EIO;
-	if (close(fd) != 0 && ret == HS_EOK)
-		ret = HS_EIO;
-	if (ret == HS_EOK && renameat(s->dirfd, tmp, s->dirfd, name) != 0)
-		ret = HS_EIO;
-	if (ret != HS_EOK) {
-		unlinkat(s->dirfd, tmp, 0);
-		return ret;
-	}
-	if (!(flags & HS_STORE_NOSYNC) && fsync(s->dirfd) != 0)
-		return HS_EIO;
-	return HS_EOK;
+	return ret;
 }
 
 int hs_store_sync(hs_store_t *s)
