@@ -20,6 +20,7 @@
 #include <libknot/libknot.h>
 
 #include "agentd/peer.h"
+#include "agentd/process.h"
 #include "common/conf.h"
 #include "libhsync/key.h"
 #include "libhsync/msg.h"
@@ -77,6 +78,7 @@ typedef struct agd_cfg {
 	size_t nzones;
 	agd_zone_cfg_t *zones;
 	struct agd_ddns_cfg *ddns;      /* parent role (agentd/ddns.h); NULL = none */
+	hs_proc_timers_t sync_timers;   /* waits of the multi-signer processes (syncd.c) */
 } agd_cfg_t;
 
 /* The rules (schema) of agentd's configuration. */
@@ -153,6 +155,7 @@ typedef struct agd_chan {
 	 * (HEARTBEAT from others is REFUSED: protocol.md section 7) */
 	knot_dname_storage_t *greeted;
 	size_t ngreeted;
+	struct agd_syncd *syncd;        /* SYNC and RFI go there (NULL: acknowledged only) */
 } agd_chan_t;
 
 void agd_chan_clear(agd_chan_t *ch);   /* frees greeted */
@@ -176,5 +179,41 @@ typedef struct agd_chan_result {
  */
 int agd_chan_handle(agd_chan_t *ch, const uint8_t *wire, size_t len,
                     uint8_t *out, size_t max, size_t *outlen, agd_chan_result_t *res);
+
+/* ---- syncd: the multi-signer processes of our zones (syncd.c) ---------------- */
+
+/*
+ * Glue between agentd/process (one machine per zone, state in
+ * state-dir/sync-ZONE.json) and the network: hsyncd (our signed apex),
+ * the peers (SYNC, RFI), combinerd (TSIG UPDATE) and the resolver (parent
+ * DS and NS, DNSKEY served). *CFGP is read at every use (reload).
+ * Logs one line per change; never exits.
+ */
+typedef struct agd_syncd agd_syncd_t;
+struct uv_loop_s;
+
+int agd_syncd_new(struct uv_loop_s *loop, agd_cfg_t *const *cfgp, hs_peers_t *peers,
+                  agd_syncd_t **out);
+void agd_syncd_free(agd_syncd_t *sd);   /* cancels what is in flight */
+/* ZONE's HSYNC changed: Z its entry, or NULL when it no longer names us. */
+void agd_syncd_zone(agd_syncd_t *sd, const knot_dname_t *zone, const agd_zone_t *z);
+/* hsyncd says ZONE's apex changed: read DNSKEY and SOA from it again. */
+void agd_syncd_apex(agd_syncd_t *sd, const knot_dname_t *zone);
+/* Configuration read again (own NS, waits). */
+void agd_syncd_reload(agd_syncd_t *sd);
+/*
+ * A verified SYNC from P for ZONE: 0 accepted (saved), HS_ESYNC_REFUSED
+ * with WHY, or another code (answer SERVFAIL).
+ */
+int agd_syncd_part(agd_syncd_t *sd, const knot_dname_t *zone, const hs_peer_t *p,
+                   const hs_msg_content_t *c, char *why, size_t whylen);
+/* A verified RFI from P: our SYNC goes to P. 0, or HS_ENOTFOUND (no part yet). */
+int agd_syncd_rfi(agd_syncd_t *sd, const knot_dname_t *zone, const hs_peer_t *p);
+/* P's state changed. */
+void agd_syncd_peer(agd_syncd_t *sd, const hs_peer_t *p);
+/* Run what is due (called from the daemon's tick). */
+void agd_syncd_tick(agd_syncd_t *sd);
+/* ZONE's process for the control socket: {"step", "jobs": [...]}, NEW or NULL. */
+struct json_t *agd_syncd_status(agd_syncd_t *sd, const knot_dname_t *zone);
 
 #endif /* HS_AGENTD_AGENTD_H */

@@ -3,11 +3,12 @@
  * doc/protocol.md section 11, acted on, answered. No sockets, so the whole
  * path is unit-testable with the committed keys and a fixed clock.
  *
- * Part 1 (issue 5): SYNC and RFI are verified and logged by the caller;
- * a SYNC is acknowledged NOERROR, an RFI answered REFUSED (signed: "not
- * ready", we have no contribution yet, protocol.md section 8). Storing and
- * merging a SYNC into what the combiner carries, and sending our SYNC
- * after an RFI, are part 2 (issue 6).
+ * A verified SYNC goes to the zone's process (syncd.c: checked against
+ * HSYNC and policy, merged, saved) and is answered NOERROR only then;
+ * refused parts get REFUSED with the reason logged. A verified RFI is
+ * answered NOERROR and our SYNC follows. Without syncd (unit tests of
+ * the channel alone) a SYNC is acknowledged and an RFI REFUSED ("not
+ * ready", protocol.md section 8).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,9 +216,24 @@ int agd_chan_handle(agd_chan_t *ch, const uint8_t *wire, size_t len,
 				nrr += msg.content.rr[i] != NULL ? msg.content.rr[i]->rrs.count : 0;
 			}
 			r = hs_peer_heartbeat_received(p, now);
-			snprintf(res->why, sizeof(res->why),
-			         "SYNC from %s with %zu records: verified, acknowledged (merging: issue 6)",
-			         p->name, nrr);
+			if (ch->syncd == NULL) {
+				snprintf(res->why, sizeof(res->why),
+				         "SYNC from %s with %zu records: verified, acknowledged", p->name, nrr);
+				break;
+			}
+			/* checked against HSYNC and policy, merged, saved: then NOERROR */
+			char why[512] = "";
+			int sr = agd_syncd_part(ch->syncd, msg.head.zone, p, &msg.content, why,
+			                        sizeof(why));
+			if (sr == 0) {
+				snprintf(res->why, sizeof(res->why), "SYNC from %s with %zu records: accepted",
+				         p->name, nrr);
+			} else {
+				rcode = sr == HS_ESYNC_REFUSED || sr == HS_ENOTFOUND ? KNOT_RCODE_REFUSED :
+				        KNOT_RCODE_SERVFAIL;
+				snprintf(res->why, sizeof(res->why), "SYNC from %s with %zu records refused: %s",
+				         p->name, nrr, why[0] ? why : hs_strerror(sr));
+			}
 			break;
 		}
 		case HS_MSG_RFI:
@@ -225,6 +241,10 @@ int agd_chan_handle(agd_chan_t *ch, const uint8_t *wire, size_t len,
 			 * contribution for the zone yet (building and sending our
 			 * SYNC is part 2, issue 6); signed, and the peer is heard */
 			r = hs_peer_heartbeat_received(p, now);
+			if (ch->syncd != NULL && agd_syncd_rfi(ch->syncd, msg.head.zone, p) == 0) {
+				snprintf(res->why, sizeof(res->why), "RFI from %s: our SYNC follows", p->name);
+				break;
+			}
 			rcode = KNOT_RCODE_REFUSED;
 			snprintf(res->why, sizeof(res->why),
 			         "RFI from %s: verified; no contribution of ours to send yet", p->name);

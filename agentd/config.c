@@ -49,6 +49,8 @@ const hs_conf_rule_t agd_conf_rules[] = {
 	{ .keyword = "synchronization", .min = 1, .max = 1, .kind = { HS_CONF_CHOICE },
 	  .choices = "peer-to-peer|leader-follower|both" },
 	{ .keyword = "control-socket", .min = 1, .max = 1, .kind = { HS_CONF_STRING } },
+	DUR("propagation"), DUR("dnskey-wait"), DUR("ds-wait"), DUR("ns-wait"),
+	DUR("dnskey-wait-min"), DUR("ds-wait-min"), DUR("ns-wait-min"), DUR("parent-poll"),
 	{ .keyword = "zone", .flags = HS_CONF_UNIQUE, .min = 1, .max = 1,
 	  .kind = { HS_CONF_NAME }, .block = zone_rules },
 	{ .keyword = "parent", .flags = HS_CONF_UNIQUE, .min = 1, .max = 1,
@@ -329,6 +331,29 @@ static int resolve(agd_cfg_t *cfg, char *err, size_t errlen)
 		}
 		cfg->sync_flags = c == 0 ? HS_PS_SYNC_P2P :
 		                  c == 1 ? HS_PS_SYNC_LEADER : HS_PS_SYNC_P2P | HS_PS_SYNC_LEADER;
+	}
+
+	/* waits of the multi-signer processes (agentd/process.h) */
+	hs_proc_timers_t *pt = &cfg->sync_timers;
+	hs_proc_timers_default(pt);
+	const char *over[] = { "dnskey-wait", "ds-wait", "ns-wait" };
+	int64_t *ov[] = { &pt->dnskey_wait, &pt->ds_wait, &pt->ns_wait };
+	for (size_t i = 0; i < 3; i++) {
+		uint32_t v = 0;
+		if (hs_conf_first(conf, over[i]) == NULL) {
+			continue;
+		}
+		if ((ret = duration(conf, over[i], 0, 86400 * 30, &v, err, errlen)) != 0) {
+			return ret;
+		}
+		*ov[i] = v;
+	}
+	if ((ret = duration(conf, "propagation", 0, 86400, &pt->propagation, err, errlen)) != 0 ||
+	    (ret = duration(conf, "dnskey-wait-min", 0, 86400 * 30, &pt->dnskey_wait_min, err, errlen)) != 0 ||
+	    (ret = duration(conf, "ds-wait-min", 0, 86400 * 30, &pt->ds_wait_min, err, errlen)) != 0 ||
+	    (ret = duration(conf, "ns-wait-min", 0, 86400 * 30, &pt->ns_wait_min, err, errlen)) != 0 ||
+	    (ret = duration(conf, "parent-poll", 1, 86400, &pt->parent_poll, err, errlen)) != 0) {
+		return ret;
 	}
 
 	cfg->state_dir = AGD_DEFAULT_STATE_DIR;

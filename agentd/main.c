@@ -97,6 +97,7 @@ struct agent {
 	knot_dname_storage_t *ignored;   /* zones ignored (HSYNC without us), logged once */
 	size_t nignored;
 	agd_ddns_t *ddns;                /* parent role (ddnsd.c), or NULL */
+	agd_syncd_t *syncd;              /* multi-signer processes (syncd.c) */
 };
 
 /* Note ZONE as ignored (IGNORED true) or not; true when that is news. */
@@ -128,6 +129,7 @@ static void peer_changed(struct agent *a, hs_peer_t *p)
 	a->dirty = true;
 	hs_log(HS_LOG_NOTICE, NULL, p->name, "state %s%s%s", hs_peer_state_name(p->state),
 	       p->reason[0] ? ": " : "", p->reason);
+	agd_syncd_peer(a->syncd, p);
 }
 
 static void event(struct agent *a, hs_peer_t *p, int r)
@@ -224,6 +226,7 @@ static void apply_zone(struct agent *a, const knot_dname_t *zone, agd_src_t src,
 		if (old != NULL && hs_peers_drop_zone(a->peers, ztxt) >= 0) {
 			a->dirty = true;
 		}
+		agd_syncd_zone(a->syncd, zone, NULL);
 		return;
 	}
 	(void)set_ignored(a, zone, false);
@@ -247,6 +250,7 @@ static void apply_zone(struct agent *a, const knot_dname_t *zone, agd_src_t src,
 		hs_log(HS_LOG_NOTICE, ztxt, NULL, "HSYNC from %s names us and %zu other agents",
 		       src == AGD_SRC_HSYNCD ? "hsyncd" : "the configuration", npeers);
 	}
+	agd_syncd_zone(a->syncd, zone, agd_zones_find(&a->zones, zone));
 }
 
 /* ---- discovery ---------------------------------------------------------------------- */
@@ -516,6 +520,7 @@ static void on_tick(uv_timer_t *t)
 		}
 	}
 	hs_replay_purge(a->replay, now);
+	agd_syncd_tick(a->syncd);
 	save(a);
 }
 
@@ -686,6 +691,7 @@ static bool hsyncd_notify(struct agent *a, hs_net_req_t *req, const uint8_t *msg
 		if (qtype == HS_RRTYPE_HSYNC || qtype == KNOT_RRTYPE_SOA) {
 			hsyncd_fetch(a, zone);
 		}
+		agd_syncd_apex(a->syncd, zone);
 	}
 	knot_pkt_free(q);
 	return true;
@@ -744,10 +750,17 @@ static json_t *status_json(struct agent *a)
 			knot_dname_to_str(id, z->hsync[j].identity, sizeof(id));
 			json_array_append_new(ids, json_string(id));
 		}
-		json_array_append_new(zones, json_pack("{s:s, s:s, s:o, s:o, s:I}",
-		                      "zone", z->name_txt,
-		                      "source", z->source == AGD_SRC_HSYNCD ? "hsyncd" : "config",
-		                      "hsync", hs, "identities", ids, "updated", (json_int_t)z->updated));
+		json_t *zj = json_pack("{s:s, s:s, s:o, s:o, s:I}",
+		                       "zone", z->name_txt,
+		                       "source", z->source == AGD_SRC_HSYNCD ? "hsyncd" : "config",
+		                       "hsync", hs, "identities", ids, "updated", (json_int_t)z->updated);
+		json_t *pj = agd_syncd_status(a->syncd, z->name);
+		if (zj != NULL && pj != NULL) {
+			json_object_set_new(zj, "process", pj);
+		} else {
+			json_decref(pj);
+		}
+		json_array_append_new(zones, zj);
 	}
 	json_t *peers = hs_peers_json(a->peers, now);
 	json_t *pj = peers != NULL ? json_object_get(peers, "peers") : NULL;
@@ -935,6 +948,7 @@ static void on_reload(int signum, void *arg)
 		}
 	}
 	agd_cfg_free(old);
+	agd_syncd_reload(a->syncd);
 	hs_daemon_log_level(cfg->conf, a->verbosity);
 	save(a);
 	hs_log_notice("reload: configuration %s read", a->conf_file);
@@ -1134,6 +1148,11 @@ int main(int argc, char *argv[])
 	if (ret != 0) {
 		hs_fatal(HS_EXIT_TEMP, ret, "signals");
 	}
+	ret = agd_syncd_new(a.loop, &a.cfg, a.peers, &a.syncd);
+	if (ret != 0) {
+		hs_fatal(HS_EXIT_TEMP, ret, "multi-signer processes");
+	}
+	a.chan.syncd = a.syncd;
 	load_zones(&a);
 	drop_stale(&a);
 	uv_timer_init(a.loop, &a.tick);
@@ -1167,6 +1186,8 @@ int main(int argc, char *argv[])
 		}
 		hsq_free(a.hsqs);
 	}
+	agd_syncd_free(a.syncd);
+	a.syncd = NULL;
 	uv_walk(a.loop, close_walk, NULL);
 	for (int i = 0; i < 16 && uv_run(a.loop, UV_RUN_NOWAIT) != 0; i++) {
 		;
