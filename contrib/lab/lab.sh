@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The hsync lab. For now: the tools on the HSYNC records of cases A to D.
+# The hsync lab. Part one: the tools on the HSYNC records of cases A to D.
+# Part two (contrib/lab/chain.sh): owner primary -> combinerd -> knotd
+# signer -> nsd on 127.0.0.1, a contribution arriving signed at nsd.
 #
 # For each case this prints what the zone owner wants, the HSYNC RRset that
 # says so (presentation form, as in the intent draft), the same RRset as
@@ -121,3 +123,5 @@ if [ $failed -ne 0 ]; then
 	exit 1
 fi
 echo "lab: all four cases convert both ways unchanged"
+echo
+"$(dirname "$0")/chain.sh"
