@@ -35,9 +35,9 @@
 # Stop the servers by PID and give a knotd with a million records time to
 # go (lib.sh's cleanup kills what is left after 0.2 s).
 stop_all() {
-	local p i
+	local p
 	for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill -0 "$p" 2>/dev/null && break; p=; done
 		[ -z "$p" ] && break
 		sleep 0.1
