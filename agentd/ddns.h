@@ -33,14 +33,15 @@
 #include <jansson.h>
 #include <uv.h>
 
+#include "agentd/agentd.h"
 #include "common/conf.h"
 
-struct agd_cfg;
 typedef struct agd_ddns_cfg agd_ddns_cfg_t;
 typedef struct agd_ddns agd_ddns_t;
 
-/* Rules of the `parent ZONE { }` block (for agd_conf_rules). */
+/* Rules of the `parent ZONE { }` and `child ZONE { }` blocks (for agd_conf_rules). */
 extern const hs_conf_rule_t agd_ddns_parent_rules[];
+extern const hs_conf_rule_t agd_ddns_child_rules[];
 
 /*
  * The parent blocks of CFG (checked: CFG's tree, resolver, state-dir and
@@ -74,6 +75,15 @@ int agd_ddns_start(uv_loop_t *loop, struct agd_cfg *cfg, agd_ddns_t **out, char 
 void agd_ddns_stop(agd_ddns_t *d);
 
 /*
+ * Tell the child role where the zones (their HSYNC) and the peers are, so
+ * that only the chosen sender (hs_deleg_is_sender: the first ON SIGN
+ * identity in HSYNC order that is OPERATIONAL, we counting as such) talks
+ * to the parent. Both BORROWED for the life of D. A zone agentd does not
+ * know (no HSYNC) is ours alone.
+ */
+void agd_ddns_attach(agd_ddns_t *d, const agd_zones_t *zones, const hs_peers_t *peers);
+
+/*
  * A control-socket command, if it is one of ours (else NULL):
  *   trust                   the trust stores (JSON)
  *   trust CHILD KEYTAG      trust CHILD's key(s) with KEYTAG (manual)
@@ -81,5 +91,22 @@ void agd_ddns_stop(agd_ddns_t *d);
  * The answer is {"ok": ...} or {"error": "..."}.
  */
 json_t *agd_ddns_control(agd_ddns_t *d, const char *cmd);
+
+/* ---- child role (childd.c), used by ddnsd.c ---------------------------------------- */
+
+typedef struct agd_child_cfg agd_child_cfg_t;
+typedef struct agd_child agd_child_t;
+
+/* The child blocks of CFG into *out (NEW; NULL when none). As agd_ddns_cfg_load. */
+int agd_child_cfg_load(const struct agd_cfg *cfg, agd_child_cfg_t **out, char *err,
+                       size_t errlen);
+void agd_child_cfg_free(agd_child_cfg_t *cc);
+
+/* Start the children of CFG (taken over; NULL: *out NULL). ACFG gives the
+ * resolver, identity and clock skew (copied). */
+int agd_child_start(uv_loop_t *loop, agd_child_cfg_t *cfg, const struct agd_cfg *acfg,
+                    agd_child_t **out);
+void agd_child_attach(agd_child_t *ac, const agd_zones_t *zones, const hs_peers_t *peers);
+void agd_child_stop(agd_child_t *ac);
 
 #endif /* HS_AGENTD_DDNS_H */

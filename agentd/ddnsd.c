@@ -77,6 +77,7 @@ struct pcfg {
 struct agd_ddns_cfg {
 	size_t n;
 	struct pcfg *p;
+	agd_child_cfg_t *child;
 	struct sockaddr_storage resolver;
 	char resolver_txt[64];
 	uint32_t skew;
@@ -96,6 +97,7 @@ void agd_ddns_cfg_free(agd_ddns_cfg_t *dc)
 		free(dc->p[i].trust_path);
 	}
 	free(dc->p);
+	agd_child_cfg_free(dc->child);
 	free(dc);
 }
 
@@ -215,14 +217,21 @@ int agd_ddns_cfg_load(const agd_cfg_t *cfg, agd_ddns_cfg_t **out, char *err, siz
 	for (s = hs_conf_first(cfg->conf, "parent"); s; s = hs_conf_next(s, "parent")) {
 		n++;
 	}
-	if (n == 0) {
+	agd_child_cfg_t *child = NULL;
+	int cret = agd_child_cfg_load(cfg, &child, err, errlen);
+	if (cret != 0) {
+		return cret;
+	}
+	if (n == 0 && child == NULL) {
 		return 0;
 	}
 	agd_ddns_cfg_t *dc = calloc(1, sizeof(*dc));
-	if (dc == NULL || (dc->p = calloc(n, sizeof(*dc->p))) == NULL) {
+	if (dc == NULL || (dc->p = calloc(n ? n : 1, sizeof(*dc->p))) == NULL) {
 		free(dc);
+		agd_child_cfg_free(child);
 		return HS_ENOMEM;
 	}
+	dc->child = child;
 	dc->resolver = cfg->resolver;
 	snprintf(dc->resolver_txt, sizeof(dc->resolver_txt), "%s", cfg->resolver_txt);
 	dc->skew = cfg->skew;
@@ -378,6 +387,7 @@ struct agd_ddns {
 	agd_ddns_cfg_t *cfg;
 	size_t n;
 	struct parent *p;
+	agd_child_t *child;
 };
 
 static const char *rcode_name(unsigned rcode)
@@ -1040,7 +1050,7 @@ int agd_ddns_start(uv_loop_t *loop, agd_cfg_t *cfg, agd_ddns_t **out, char *why,
 		return 0;
 	}
 	agd_ddns_t *d = calloc(1, sizeof(*d));
-	if (d == NULL || (d->p = calloc(cfg->ddns->n, sizeof(*d->p))) == NULL) {
+	if (d == NULL || (d->p = calloc(cfg->ddns->n ? cfg->ddns->n : 1, sizeof(*d->p))) == NULL) {
 		free(d);
 		return HS_ENOMEM;
 	}
@@ -1094,8 +1104,22 @@ int agd_ddns_start(uv_loop_t *loop, agd_cfg_t *cfg, agd_ddns_t **out, char *why,
 			}
 		}
 	}
+	int ret = agd_child_start(loop, d->cfg->child, cfg, &d->child);
+	d->cfg->child = NULL;      /* taken over, even on error */
+	if (ret != 0) {
+		snprintf(why, whylen, "child role: %s", hs_strerror(ret));
+		agd_ddns_stop(d);
+		return ret;
+	}
 	*out = d;
 	return 0;
+}
+
+void agd_ddns_attach(agd_ddns_t *d, const agd_zones_t *zones, const hs_peers_t *peers)
+{
+	if (d != NULL) {
+		agd_child_attach(d->child, zones, peers);
+	}
 }
 
 void agd_ddns_stop(agd_ddns_t *d)
@@ -1103,6 +1127,7 @@ void agd_ddns_stop(agd_ddns_t *d)
 	if (d == NULL) {
 		return;
 	}
+	agd_child_stop(d->child);
 	for (size_t i = 0; i < d->n; i++) {
 		struct parent *p = &d->p[i];
 		while (p->jobs != NULL) {

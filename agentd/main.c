@@ -1142,6 +1142,7 @@ int main(int argc, char *argv[])
 	if (ret != 0) {
 		hs_fatal(ret == HS_ECONF ? HS_EXIT_CONFIG : HS_EXIT_TEMP, ret, "parent role: %s", why);
 	}
+	agd_ddns_attach(a.ddns, &a.zones, a.peers);
 	a.conf_file = o.conf_file;
 	a.verbosity = o.verbosity;
 	ret = hs_signals_start(a.loop, on_stop, on_reload, &a, &a.sig);
