@@ -11,13 +11,12 @@
 #include <string.h>
 
 #include <libknot/libknot.h>
-#include <sodium.h>
 
 #include "agentd/discover.h"
+#include "agentd/resolve.h"
 #include "libhsync/codepoints.h"
 #include "libhsync/error.h"
 
-#define MAX_CNAME 8
 
 static const uint8_t DNS_TCP_PREFIX[] = "\x04_dns\x04_tcp";
 
@@ -189,40 +188,12 @@ int hs_disc_query(hs_disc_t *d, knot_pkt_t **out)
 	if (d == NULL || out == NULL || d->state > HS_DISC_KEY) {
 		return HS_EINVAL;
 	}
-	knot_pkt_t *pkt = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
-	if (pkt == NULL) {
-		return HS_ENOMEM;
-	}
-	uint16_t id;
-	randombytes_buf(&id, sizeof(id));
-	knot_wire_set_id(pkt->wire, id);
-	knot_wire_set_rd(pkt->wire);
-	knot_wire_set_ad(pkt->wire);
-	int ret = knot_pkt_put_question(pkt, d->qname, KNOT_CLASS_IN, d->qtype);
-	if (ret == KNOT_EOK) {
-		ret = knot_pkt_begin(pkt, KNOT_ADDITIONAL);
-	}
-	knot_rrset_t opt;
-	bool opt_init = false;
-	if (ret == KNOT_EOK) {
-		ret = knot_edns_init(&opt, HS_DISC_EDNS_SIZE, 0, 0, &pkt->mm);
-		opt_init = (ret == KNOT_EOK);
-	}
-	if (ret == KNOT_EOK) {
-		knot_edns_set_do(&opt);
-		ret = knot_pkt_put(pkt, KNOT_COMPR_HINT_NONE, &opt, KNOT_PF_FREE);
-		if (ret == KNOT_EOK) {
-			opt_init = false;
-		}
-	}
-	if (opt_init) {
-		knot_rrset_clear(&opt, &pkt->mm);
-	}
-	if (ret != KNOT_EOK) {
-		knot_pkt_free(pkt);
+	knot_pkt_t *pkt = NULL;
+	int ret = hs_resolve_query_new(d->qname, d->qtype, &pkt);
+	if (ret != HS_EOK) {
 		return ret;
 	}
-	d->qid = id;
+	d->qid = knot_wire_get_id(pkt->wire);
 	d->sent = true;
 	*out = pkt;
 	return HS_EOK;
@@ -322,51 +293,6 @@ static void printable(const uint8_t *s, size_t len, char *out, size_t size)
 }
 
 /* ---- answers ------------------------------------------------------------------ */
-
-/*
- * The answer RRset of TYPE for the query name, following CNAMEs, gathered
- * into OUT (cleared by the caller with knot_rrset_clear): knot_pkt_parse()
- * gives every record of a received message as an RRset of its own, so a
- * peer publishing two KEYs (a key roll) or two URIs is several entries.
- * Returns false when there is none.
- */
-static bool find_answer(const knot_pkt_t *pkt, const knot_dname_t *qname, uint16_t type,
-                        knot_rrset_t *out)
-{
-	const knot_pktsection_t *an = knot_pkt_section(pkt, KNOT_ANSWER);
-	const knot_dname_t *name = qname;
-	knot_rrset_init_empty(out);
-	for (int hop = 0; hop <= MAX_CNAME; hop++) {
-		const knot_rrset_t *cname = NULL;
-		for (uint16_t i = 0; i < an->count; i++) {
-			const knot_rrset_t *rr = knot_pkt_rr(an, i);
-			if (rr->rclass != KNOT_CLASS_IN || !knot_dname_is_case_equal(rr->owner, name)) {
-				continue;
-			}
-			if (rr->type == type && rr->rrs.count > 0) {
-				if (out->owner == NULL) {
-					knot_rrset_init(out, (knot_dname_t *)rr->owner, type, rr->rclass, rr->ttl);
-				}
-				if (knot_rdataset_merge(&out->rrs, &rr->rrs, NULL) != KNOT_EOK) {
-					knot_rdataset_clear(&out->rrs, NULL);
-					knot_rrset_init_empty(out);
-					return false;
-				}
-			}
-			if (rr->type == KNOT_RRTYPE_CNAME && rr->rrs.count > 0 && cname == NULL) {
-				cname = rr;
-			}
-		}
-		if (out->rrs.count > 0) {
-			return true;
-		}
-		if (cname == NULL) {
-			return false;
-		}
-		name = knot_cname_name(cname->rrs.rdata);
-	}
-	return false;
-}
 
 static int use_uri(hs_disc_t *d, const knot_rrset_t *rr)
 {
@@ -629,84 +555,24 @@ static int use_key(hs_disc_t *d, const knot_rrset_t *rr)
 	return HS_EOK;
 }
 
-static const char *rcode_name(uint8_t rcode)
-{
-	const knot_lookup_t *l = knot_lookup_by_id(knot_rcode_names, rcode);
-	return l != NULL ? l->name : "unknown RCODE";
-}
-
 int hs_disc_feed(hs_disc_t *d, const uint8_t *wire, size_t len)
 {
 	if (d == NULL || wire == NULL || d->state > HS_DISC_KEY || !d->sent) {
 		return HS_EINVAL;
 	}
-	if (len < KNOT_WIRE_HEADER_SIZE) {
-		return fail(d, HS_EDISC_MISMATCH, true, "answer too short (%zu bytes) from resolver %s",
-		            len, d->resolver);
-	}
-	if (knot_wire_get_id(wire) != d->qid) {
-		return fail(d, HS_EDISC_MISMATCH, true, "answer ID %u is not query ID %u from resolver %s",
-		            knot_wire_get_id(wire), d->qid, d->resolver);
-	}
-	if (!knot_wire_get_qr(wire) || knot_wire_get_opcode(wire) != KNOT_OPCODE_QUERY) {
-		return fail(d, HS_EDISC_MISMATCH, true, "not a QUERY response from resolver %s",
-		            d->resolver);
-	}
-	uint8_t *copy = malloc(len);
-	if (copy == NULL) {
-		return HS_ENOMEM;
-	}
-	memcpy(copy, wire, len);
-	knot_pkt_t *pkt = knot_pkt_new(copy, len, NULL);
-	if (pkt == NULL) {
-		free(copy);
-		return HS_ENOMEM;
-	}
-	int ret;
-	int pr = knot_pkt_parse(pkt, 0);
-	if (pr != KNOT_EOK) {
-		ret = fail(d, HS_EDISC_MISMATCH, true, "malformed answer from resolver %s (%s)",
-		           d->resolver, knot_strerror(pr));
-		goto out;
-	}
-	if (knot_wire_get_qdcount(pkt->wire) != 1 || knot_pkt_qtype(pkt) != d->qtype ||
-	    knot_pkt_qclass(pkt) != KNOT_CLASS_IN ||
-	    !knot_dname_is_case_equal(knot_pkt_qname(pkt), d->qname)) {
-		char q[KNOT_DNAME_TXT_MAXLEN + 1] = "(none)";
-		if (knot_wire_get_qdcount(pkt->wire) == 1) {
-			name_text(knot_pkt_qname(pkt), q, sizeof(q));
-		}
-		ret = fail(d, HS_EDISC_MISMATCH, true,
-		           "answer from resolver %s is for another question (%s type %u)",
-		           d->resolver, q, knot_pkt_qtype(pkt));
-		goto out;
-	}
-	if (knot_wire_get_tc(pkt->wire)) {
-		ret = fail(d, HS_ETRUNC, false, "truncated answer (TC) from resolver %s; retry over TCP",
-		           d->resolver);
-		goto out;
-	}
-	uint8_t rcode = knot_wire_get_rcode(pkt->wire);
-	if (rcode != KNOT_RCODE_NOERROR && rcode != KNOT_RCODE_NXDOMAIN) {
-		ret = fail(d, HS_EDISC_RCODE, false, "resolver %s answered %s%s", d->resolver,
-		           rcode_name(rcode),
-		           rcode == KNOT_RCODE_SERVFAIL ? " (DNSSEC validation failed, or server trouble)" : "");
-		goto out;
-	}
-	if (!knot_wire_get_ad(pkt->wire)) {
-		ret = fail(d, HS_EDISC_NOAD, false, "no AD bit from resolver %s", d->resolver);
-		goto out;
-	}
-	if (rcode == KNOT_RCODE_NXDOMAIN) {
-		ret = fail(d, HS_EDISC_NXDOMAIN, false, "NXDOMAIN (validated) from resolver %s",
-		           d->resolver);
-		goto out;
-	}
+	char why[384];   /* as much as fail() keeps */
+	knot_pkt_t *pkt = NULL;
 	knot_rrset_t all;
-	if (!find_answer(pkt, d->qname, d->qtype, &all)) {
-		ret = fail(d, HS_EDISC_NODATA, false, "no %s record (NODATA, validated) from resolver %s",
-		           hs_disc_type_name(d->qtype), d->resolver);
-		goto out;
+	int ret = hs_resolve_check(d->qid, d->qname, d->qtype, wire, len, d->resolver, &pkt, &all,
+	                           why, sizeof(why));
+	if (ret == HS_ENOMEM || ret == HS_EINVAL) {
+		knot_pkt_free(pkt);
+		return ret;
+	}
+	if (ret != HS_EOK) {
+		/* a mismatch may be a stray answer: the real one can still come */
+		knot_pkt_free(pkt);
+		return fail(d, ret, ret == HS_EDISC_MISMATCH, "%s", why);
 	}
 	switch (d->qtype) {
 	case KNOT_RRTYPE_URI:  ret = use_uri(d, &all); break;
@@ -715,8 +581,6 @@ int hs_disc_feed(hs_disc_t *d, const uint8_t *wire, size_t len)
 	}
 	/* The owner is borrowed from the packet; only the RDATA is ours. */
 	knot_rdataset_clear(&all.rrs, NULL);
-out:
 	knot_pkt_free(pkt);
-	free(copy);
 	return ret;
 }

@@ -86,6 +86,7 @@
 
 #include <libknot/libknot.h>
 
+#include "agentd/resolve.h"   /* the queries and the checks of their answers */
 #include "libhsync/key.h"
 
 #define HS_DISC_MAX_ADDRS   16
@@ -93,7 +94,7 @@
 #define HS_DISC_MAX_ALIAS   8
 #define HS_DISC_REASON_SIZE 1536
 #define HS_DISC_DEFAULT_PORT 53
-#define HS_DISC_EDNS_SIZE   1232
+#define HS_DISC_EDNS_SIZE   HS_RESOLVE_EDNS_SIZE
 
 typedef enum hs_disc_state {
 	HS_DISC_URI = 0,    /* next: URI query at _dns._tcp.<identity> */

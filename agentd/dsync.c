@@ -9,14 +9,11 @@
 #include <string.h>
 
 #include <libknot/libknot.h>
-#include <sodium.h>
 
 #include "agentd/dsync.h"
 #include "common/zone.h"
 #include "libhsync/codepoints.h"
 #include "libhsync/error.h"
-
-#define MAX_CNAME 8
 
 static const uint8_t DSYNC_LABEL[] = "\x06_dsync";
 static const uint8_t STAR_LABEL[] = "\x01*";
@@ -140,40 +137,12 @@ int hs_dsync_disc_query(hs_dsync_disc_t *d, knot_pkt_t **out)
 	if (d == NULL || out == NULL || d->state != HS_DSYNC_ASK) {
 		return HS_EINVAL;
 	}
-	knot_pkt_t *pkt = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
-	if (pkt == NULL) {
-		return HS_ENOMEM;
-	}
-	uint16_t id;
-	randombytes_buf(&id, sizeof(id));
-	knot_wire_set_id(pkt->wire, id);
-	knot_wire_set_rd(pkt->wire);
-	knot_wire_set_ad(pkt->wire);
-	int ret = knot_pkt_put_question(pkt, d->qname, KNOT_CLASS_IN, HS_RRTYPE_DSYNC);
-	if (ret == KNOT_EOK) {
-		ret = knot_pkt_begin(pkt, KNOT_ADDITIONAL);
-	}
-	knot_rrset_t opt;
-	bool opt_init = false;
-	if (ret == KNOT_EOK) {
-		ret = knot_edns_init(&opt, HS_DSYNC_EDNS_SIZE, 0, 0, &pkt->mm);
-		opt_init = ret == KNOT_EOK;
-	}
-	if (ret == KNOT_EOK) {
-		knot_edns_set_do(&opt);
-		ret = knot_pkt_put(pkt, KNOT_COMPR_HINT_NONE, &opt, KNOT_PF_FREE);
-		if (ret == KNOT_EOK) {
-			opt_init = false;
-		}
-	}
-	if (opt_init) {
-		knot_rrset_clear(&opt, &pkt->mm);
-	}
-	if (ret != KNOT_EOK) {
-		knot_pkt_free(pkt);
+	knot_pkt_t *pkt = NULL;
+	int ret = hs_resolve_query_new(d->qname, HS_RRTYPE_DSYNC, &pkt);
+	if (ret != HS_EOK) {
 		return ret;
 	}
-	d->qid = id;
+	d->qid = knot_wire_get_id(pkt->wire);
 	d->sent = true;
 	*out = pkt;
 	return HS_EOK;
@@ -203,37 +172,6 @@ const hs_dsync_result_t *hs_dsync_disc_result(const hs_dsync_disc_t *d)
 }
 
 /* ---- answers -------------------------------------------------------------------- */
-
-/*
- * The owner of the answer RRs of TYPE for NAME, following CNAMEs in the
- * answer section, or NULL. libknot gives every RR of a message as its own
- * RRset, so the caller collects all RRs at that owner.
- */
-static const knot_dname_t *find_answer(const knot_pkt_t *pkt, const knot_dname_t *name,
-                                       uint16_t type)
-{
-	const knot_pktsection_t *an = knot_pkt_section(pkt, KNOT_ANSWER);
-	for (int hop = 0; hop <= MAX_CNAME; hop++) {
-		const knot_rrset_t *cname = NULL;
-		for (uint16_t i = 0; i < an->count; i++) {
-			const knot_rrset_t *rr = knot_pkt_rr(an, i);
-			if (rr->rclass != KNOT_CLASS_IN || !hs_dname_equal(rr->owner, name)) {
-				continue;
-			}
-			if (rr->type == type) {
-				return name;
-			}
-			if (rr->type == KNOT_RRTYPE_CNAME && rr->rrs.count > 0) {
-				cname = rr;
-			}
-		}
-		if (cname == NULL) {
-			return NULL;
-		}
-		name = knot_cname_name(cname->rrs.rdata);
-	}
-	return NULL;
-}
 
 /* The owner of an SOA in the authority section, or NULL. */
 static const knot_dname_t *negative_soa(const knot_pkt_t *pkt)
@@ -339,72 +277,29 @@ int hs_dsync_disc_feed(hs_dsync_disc_t *d, const uint8_t *wire, size_t len)
 	if (d == NULL || wire == NULL || d->state != HS_DSYNC_ASK || !d->sent) {
 		return HS_EINVAL;
 	}
-	if (len < KNOT_WIRE_HEADER_SIZE) {
-		return fail(d, HS_EDISC_MISMATCH, true, "answer too short (%zu bytes) from resolver %s",
-		            len, d->resolver);
+	char why[512];   /* as much as fail() keeps */
+	knot_pkt_t *pkt = NULL;
+	knot_rrset_t all;
+	int ret = hs_resolve_check(d->qid, d->qname, HS_RRTYPE_DSYNC, wire, len, d->resolver,
+	                           &pkt, &all, why, sizeof(why));
+	if (ret == HS_ENOMEM || ret == HS_EINVAL) {
+		return ret;
 	}
-	if (knot_wire_get_id(wire) != d->qid) {
-		return fail(d, HS_EDISC_MISMATCH, true, "answer ID %u is not query ID %u from resolver %s",
-		            knot_wire_get_id(wire), d->qid, d->resolver);
-	}
-	if (!knot_wire_get_qr(wire) || knot_wire_get_opcode(wire) != KNOT_OPCODE_QUERY) {
-		return fail(d, HS_EDISC_MISMATCH, true, "not a QUERY response from resolver %s",
-		            d->resolver);
-	}
-	uint8_t *copy = malloc(len);
-	if (copy == NULL) {
-		return HS_ENOMEM;
-	}
-	memcpy(copy, wire, len);
-	knot_pkt_t *pkt = knot_pkt_new(copy, len, NULL);
-	if (pkt == NULL) {
-		free(copy);
-		return HS_ENOMEM;
-	}
-	int ret;
-	int pr = knot_pkt_parse(pkt, 0);
-	if (pr != KNOT_EOK) {
-		ret = fail(d, HS_EDISC_MISMATCH, true, "malformed answer from resolver %s (%s)",
-		           d->resolver, knot_strerror(pr));
-		goto out;
-	}
-	if (knot_wire_get_qdcount(pkt->wire) != 1 || knot_pkt_qtype(pkt) != HS_RRTYPE_DSYNC ||
-	    knot_pkt_qclass(pkt) != KNOT_CLASS_IN ||
-	    !knot_dname_is_case_equal(knot_pkt_qname(pkt), d->qname)) {
-		ret = fail(d, HS_EDISC_MISMATCH, true, "answer from resolver %s is for another question",
-		           d->resolver);
-		goto out;
-	}
-	if (knot_wire_get_tc(pkt->wire)) {
-		ret = fail(d, HS_ETRUNC, false, "truncated answer (TC) from resolver %s; retry over TCP",
-		           d->resolver);
-		goto out;
-	}
-	uint8_t rcode = knot_wire_get_rcode(pkt->wire);
-	if (rcode != KNOT_RCODE_NOERROR && rcode != KNOT_RCODE_NXDOMAIN) {
-		ret = fail(d, HS_EDISC_RCODE, false, "resolver %s answered RCODE %u", d->resolver, rcode);
-		goto out;
-	}
-	if (!knot_wire_get_ad(pkt->wire)) {
-		ret = fail(d, HS_EDISC_NOAD, false, "no AD bit from resolver %s", d->resolver);
-		goto out;
+	if (ret != HS_EOK && ret != HS_EDISC_NXDOMAIN && ret != HS_EDISC_NODATA) {
+		/* a mismatch may be a stray answer: the real one can still come */
+		return fail(d, ret, ret == HS_EDISC_MISMATCH, "%s", why);
 	}
 	if (++d->queries >= HS_DSYNC_MAX_QUERIES) {
 		ret = fail(d, HS_EDISC_DATA, false, "too many queries (%u)", d->queries);
-		goto out;
-	}
-	if (rcode == KNOT_RCODE_NXDOMAIN) {
+	} else if (ret == HS_EDISC_NXDOMAIN) {
 		ret = negative(d, pkt, HS_EDISC_NXDOMAIN, "NXDOMAIN");
-		goto out;
-	}
-	const knot_dname_t *owner = find_answer(pkt, d->qname, HS_RRTYPE_DSYNC);
-	if (owner == NULL) {
+	} else if (ret == HS_EDISC_NODATA) {
 		ret = negative(d, pkt, HS_EDISC_NODATA, "NODATA");
-		goto out;
+	} else {
+		/* the records are read from the packet at the owner the CNAMEs led to */
+		ret = use_dsync(d, pkt, all.owner);
 	}
-	ret = use_dsync(d, pkt, owner);
-out:
+	knot_rdataset_clear(&all.rrs, NULL);
 	knot_pkt_free(pkt);
-	free(copy);
 	return ret;
 }

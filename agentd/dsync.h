@@ -48,10 +48,11 @@
 
 #include <libknot/libknot.h>
 
+#include "agentd/resolve.h"   /* the queries and the checks of their answers */
 #include "libhsync/rr.h"
 
 #define HS_DSYNC_REASON_SIZE 1536
-#define HS_DSYNC_EDNS_SIZE   1232
+#define HS_DSYNC_EDNS_SIZE   HS_RESOLVE_EDNS_SIZE
 #define HS_DSYNC_MAX_QUERIES 64
 
 typedef enum hs_dsync_disc_state {
