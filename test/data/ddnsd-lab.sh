@@ -53,8 +53,13 @@ done
 
 keyrr() { grep -v '^;' "$1.key"; }
 
+# named_start [signed]: "signed" signs parent.example (dnssec-policy) and
+# publishes in it what agentd -p prints for the receiver (DSYNC, SVCB, KEY)
+# and the target's address; $W/parent-anchor.key gets its DNSKEY (257).
 named_start() {
+	local policy=""
 	mkdir -p "$W/named"
+	[ "${1:-}" = signed ] && policy="dnssec-policy default;"
 	cat >"$W/named/parent.zone" <<EOF
 \$ORIGIN parent.example.
 \$TTL 300
@@ -66,6 +71,12 @@ ns1.child A 127.0.0.1
 other NS ns1.other
 ns1.other A 127.0.0.1
 EOF
+	if [ "${1:-}" = signed ]; then
+		echo "ddns A 127.0.0.1" >>"$W/named/parent.zone"
+		"$BIN/agentd" -p -f "$W/agentd.conf" | grep -v '^;' |
+			awk '$1 ~ /parent\.example\.$/ && $1 !~ /^_dns/' >>"$W/named/parent.zone"
+		grep -q "TYPE66" "$W/named/parent.zone" || fail "no DSYNC for the parent zone"
+	fi
 	cat >"$W/named/named.conf" <<EOF
 options {
 	directory "$W/named";
@@ -83,11 +94,18 @@ zone "parent.example." {
 	file "parent.zone";
 	allow-update { key pupd; };
 	allow-transfer { 127.0.0.1; };
+	$policy
 };
 EOF
 	bg named named -g -c "$W/named/named.conf"
 	wait_for 10 kdig +short @127.0.0.1 -p "$P_NAMED" SOA parent.example. ||
 		fail "named did not start: $(tail "$W/named.log")"
+	if [ "${1:-}" = signed ]; then
+		psigned() { kdig +short +norec @127.0.0.1 -p "$P_NAMED" parent.example. DNSKEY | grep -q '^257 '; }
+		wait_for 20 psigned || fail "named did not sign parent.example: $(tail "$W/named.log")"
+		kdig +nocomments +noquestion +nostats +norec @127.0.0.1 -p "$P_NAMED" parent.example. DNSKEY |
+			awk '$4 == "DNSKEY" && $5 == 257' >"$W/parent-anchor.key"
+	fi
 }
 
 knot_start() {
@@ -107,14 +125,21 @@ policy:
     ksk-lifetime: 0
     zsk-lifetime: 0
     propagation-delay: 0
-    dnskey-ttl: 60
+    dnskey-ttl: 2
     zone-max-ttl: 60
+acl:
+  - id: xfr
+    address: 127.0.0.1
+    action: transfer
+control:
+    listen: $W/knot/knot.sock
 zone:
   - domain: child.parent.example
     storage: $W/knot
     file: child.zone
     dnssec-signing: on
     dnssec-policy: ecdsa
+    acl: xfr
   - domain: other.parent.example
     storage: $W/knot
     file: other.zone
@@ -161,6 +186,7 @@ server:
     qname-minimisation: no
     outgoing-port-avoid: 10000-32767
     trust-anchor-file: "$W/anchor.key"
+    ${UB_EXTRA:-}
     domain-insecure: "other.parent.example."
     cache-max-ttl: 1
     cache-max-negative-ttl: 1
@@ -170,6 +196,7 @@ stub-zone:
 stub-zone:
     name: "other.parent.example."
     stub-addr: 127.0.0.1@$P_KNOT
+${UB_STUBS:-}
 EOF
 	bg unbound unbound -d -c "$W/unbound.conf"
 	wait_for 10 kdig +time=1 +retry=0 @127.0.0.1 -p "$P_UB" child.parent.example. SOA ||
