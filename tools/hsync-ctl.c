@@ -131,6 +131,16 @@ static void table(json_t *doc, bool zones, bool peers)
 		json_array_foreach(json_object_get(doc, "zones"), i, v) {
 			join(json_object_get(v, "identities"), a, sizeof(a));
 			printf("%-30s %-7s %s\n", str(v, "zone"), str(v, "source"), a);
+			/* the multi-signer process: one line per job, or "idle" */
+			json_t *pr = json_object_get(v, "process");
+			const char *st = json_string_value(json_object_get(pr, "step"));
+			if (st != NULL) {
+				char line[4096];
+				snprintf(line, sizeof(line), "%s", st);
+				for (char *l = strtok(line, "\n"); l != NULL; l = strtok(NULL, "\n")) {
+					printf("%-30s process: %s\n", "", l);
+				}
+			}
 		}
 	}
 	if (zones && peers) {

@@ -1,0 +1,257 @@
+# test/data/msync-lib.sh -- sourced by test/integration/t-msync-*.sh after
+# lib.sh and agentd-lab.sh: the multi-signer chain of each provider X for
+# example.com. (owner knotd -> combinerd_X -> knotd signer_X -> hsyncd_X ->
+# agentd X). Ports in $OP, $CP_X, $SP_X, $HP_X (set before use).
+#
+#   msync_keys X...       TSIG keys (xfr, signer-X, hsd-X, agent-X) in $W/keys.conf
+#   msync_owner X...      owner knotd, HSYNC "ON AGENT SIGN agent-X.lab. ." per X
+#   msync_combinerd X / msync_signer X / msync_hsyncd X / msync_agent X
+#   dnskeys X             "FLAGS tag=N" per DNSKEY signer X serves, sorted
+#   own_tags X / own_ksk X   key tags in signer X's KASP DB (all / KSK)
+#   agent_own X           key tags agent X takes as its own (control socket)
+#   cds_tags X, ns_of X, zone_axfr X
+
+secret_of() { sed -n 's/.*secret "\(.*\)";/\1/p' "$W/$1.key"; }
+
+msync_keys() {
+	local k x
+	: >"$W/keys.conf"
+	for k in xfr; do tsig-keygen -a hmac-sha256 "$k" >"$W/$k.key"; cat "$W/$k.key" >>"$W/keys.conf"; done
+	for x in "$@"; do
+		for k in "signer-$x" "hsd-$x" "agent-$x"; do
+			tsig-keygen -a hmac-sha256 "$k" >"$W/$k.key"
+			cat "$W/$k.key" >>"$W/keys.conf"
+		done
+	done
+}
+
+# hsync_rr NSMGMT ID...: HSYNC records (RFC 3597 form), ON NSMGMT SIGN agent-ID.lab. "."
+hsync_rr() {
+	python3 - "$@" <<'EOF'
+import sys
+nsm = int(sys.argv[1])
+for i in sys.argv[2:]:
+    w = bytes([1, nsm, 1])
+    for l in ("agent-%s" % i, "lab"):
+        w += bytes([len(l)]) + l.encode()
+    w += b"\0\0"
+    print("@ TYPE65282 \\# %d %s" % (len(w), w.hex()))
+EOF
+}
+
+msync_owner() {
+	local x
+	mkdir -p "$W/owner"
+	{
+		echo '$ORIGIN example.com.'
+		echo '$TTL 10'
+		echo '@ SOA ns1.owner.test. hostmaster 1 2 2 600 10'
+		echo '@ NS ns1.owner.test.'
+		echo 'www A 192.0.2.80'
+		hsync_rr "${NSMGMT:-2}" "$@"
+	} >"$W/owner/example.com.zone"
+	{
+		cat <<EOF
+server:
+    rundir: $W/owner
+    listen: 127.0.0.1@$OP
+log:
+  - target: stderr
+    any: info
+database:
+    storage: $W/owner
+control:
+    listen: $W/owner/knot.sock
+key:
+  - id: xfr
+    algorithm: hmac-sha256
+    secret: $(secret_of xfr)
+remote:
+EOF
+		for x in "$@"; do
+			echo "  - id: cmb-$x"
+			echo "    address: 127.0.0.1@$(eval echo "\$CP_$x")"
+			echo "    key: xfr"
+		done
+		cat <<EOF
+acl:
+  - id: xfr
+    address: 127.0.0.1
+    key: xfr
+    action: transfer
+zone:
+  - domain: example.com
+    storage: $W/owner
+    file: example.com.zone
+    acl: xfr
+    zonefile-load: difference-no-serial
+    journal-content: all
+    notify: [ $(for x in "$@"; do printf 'cmb-%s, ' "$x"; done | sed 's/, $//') ]
+EOF
+	} >"$W/owner/knot.conf"
+	bg owner knotd -c "$W/owner/knot.conf"
+	wait_for 10 kdig +short +time=1 +retry=0 @127.0.0.1 -p "$OP" example.com SOA || fail "owner knotd"
+}
+
+msync_combinerd() {
+	local x=$1 cp sp
+	eval "cp=\$CP_$x; sp=\$SP_$x"
+	mkdir -p "$W/cmb_$x"
+	cat >"$W/cmb_$x.conf" <<EOF
+listen 127.0.0.1@$cp
+tsig-key-file "$W/keys.conf"
+state-dir "$W/cmb_$x"
+refresh-min 1
+zone example.com. {
+	primary 127.0.0.1@$OP key xfr
+	downstream 127.0.0.1@$sp key signer-$x
+	agent-key agent-$x
+}
+EOF
+	bg "cmb_$x" "$BIN/combinerd" -v -f "$W/cmb_$x.conf"
+	wait_for 10 kdig +short +time=1 +retry=0 @127.0.0.1 -p "$cp" example.com SOA ||
+		fail "combinerd $x: $(tail -5 "$W/cmb_$x.log")"
+}
+
+msync_signer() {
+	local x=$1 cp sp hp
+	eval "cp=\$CP_$x; sp=\$SP_$x; hp=\$HP_$x"
+	mkdir -p "$W/signer_$x"
+	cat >"$W/signer_$x/knot.conf" <<EOF
+server:
+    rundir: $W/signer_$x
+    listen: 127.0.0.1@$sp
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+database:
+    storage: $W/signer_$x
+log:
+  - target: stderr
+    any: info
+control:
+    listen: $W/signer_$x/knot.sock
+key:
+  - id: signer-$x
+    algorithm: hmac-sha256
+    secret: $(secret_of "signer-$x")
+  - id: hsd-$x
+    algorithm: hmac-sha256
+    secret: $(secret_of "hsd-$x")
+remote:
+  - id: cmb
+    address: 127.0.0.1@$cp
+    key: signer-$x
+  - id: hsd
+    address: 127.0.0.1@$hp
+    key: hsd-$x
+acl:
+  - id: cmb
+    address: 127.0.0.1
+    key: signer-$x
+    action: notify
+  - id: hsd
+    address: 127.0.0.1
+    key: hsd-$x
+    action: transfer
+  - id: out
+    address: 127.0.0.1
+    action: transfer
+policy:
+  - id: ms
+    algorithm: ecdsap256sha256
+    ksk-lifetime: 0
+    zsk-lifetime: 0
+    propagation-delay: 0
+    dnskey-ttl: 5
+    zone-max-ttl: 10
+    dnskey-management: incremental
+    delete-delay: 1h
+    cds-cdnskey-publish: ${CDS_PUBLISH:-always}
+zone:
+  - domain: example.com
+    storage: $W/signer_$x
+    master: cmb
+    notify: hsd
+    acl: [ cmb, hsd, out ]
+    dnssec-signing: on
+    dnssec-policy: ms
+    zonefile-sync: -1
+    zonefile-load: none
+    journal-content: changes
+EOF
+	bg "signer_$x" knotd -c "$W/signer_$x/knot.conf"
+}
+
+signer_port() { eval "echo \$SP_$1"; }
+signer_up() { kdig +short +time=1 +retry=0 @127.0.0.1 -p "$(signer_port "$1")" example.com DNSKEY | grep -q '^257 '; }
+
+msync_hsyncd() {
+	local x=$1 sp hp port
+	eval "sp=\$SP_$x; hp=\$HP_$x; port=\$PORT_$x"
+	mkdir -p "$W/hsd_$x"
+	cat >"$W/hsd_$x.conf" <<EOF
+listen 127.0.0.1 port $hp
+tsig-key-file "$W/keys.conf"
+state-dir "$W/hsd_$x"
+refresh-min 2s
+subscriber 127.0.0.1 port $port key agent-$x
+zone example.com { source 127.0.0.1 port $sp key hsd-$x; }
+EOF
+	bg "hsd_$x" "$BIN/hsyncd" -f "$W/hsd_$x.conf"
+}
+
+# msync_agent X: agent X's configuration (after lab_start wrote the base) and
+# the chain settings; waits 0, our nameserver ns1.provider-X.test.
+msync_agent() {
+	local x=$1 cp hp
+	eval "cp=\$CP_$x; hp=\$HP_$x"
+	AGENT_EXTRA="tsig-key-file \"$W/keys.conf\"
+hsyncd 127.0.0.1 port $hp key agent-$x
+combinerd 127.0.0.1 port $cp key agent-$x
+nameserver ns1.provider-$x.test.
+propagation 0; dnskey-wait 0; ds-wait 0; ns-wait 0; parent-poll 2s"
+	agent_conf "$x" "$UP"
+	AGENT_EXTRA=""
+}
+
+# dnskeys X: one line per DNSKEY served by signer X: "FLAGS tag=N", sorted.
+dnskeys() {
+	dig +norec +multiline +time=1 +tries=1 @127.0.0.1 -p "$(signer_port "$1")" example.com DNSKEY |
+		awk '$4 == "DNSKEY" { f = $5 } /key id = / { sub(/.*key id = /, ""); print f " tag=" $1 }' | sort
+}
+
+# keymgr 3.2 list: "KEYID TAG KSK|ZSK ALGORITHM timers..."
+own_tags() {
+	keymgr -c "$W/signer_$1/knot.conf" example.com list 2>/dev/null | awk '{print $2}' | sort -n
+}
+own_ksk() {
+	keymgr -c "$W/signer_$1/knot.conf" example.com list 2>/dev/null | awk '$3 == "KSK" {print $2}' | sort -n
+}
+
+# agent_own X: the key tags agent X takes as its own signer's, from its control socket.
+agent_own() {
+	python3 - "$W/$1.ctl" <<'EOF'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"status\n")
+d = b""
+while not d.endswith(b"\n"):
+    c = s.recv(65536)
+    if not c:
+        break
+    d += c
+for z in json.loads(d)["zones"]:
+    if z["zone"] == "example.com.":
+        for t in sorted(z.get("process", {}).get("own_keys", [])):
+            print(t)
+EOF
+}
+
+cds_tags() { kdig +short +time=1 +retry=0 @127.0.0.1 -p "$(signer_port "$1")" example.com CDS | awk '{print $1}' | sort -n; }
+ns_of() { kdig +short +time=1 +retry=0 @127.0.0.1 -p "$(signer_port "$1")" example.com NS | sort; }
+zone_axfr() {
+	kdig @127.0.0.1 -p "$(signer_port "$1")" AXFR example.com +nocomments +nostats +noheader |
+		grep -v '^;' | grep -v '^$'
+}

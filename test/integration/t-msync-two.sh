@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Two providers sign one zone, end to end on loopback: an owner knotd
+# serves example.com. with an HSYNC RRset naming agent-a.lab. and
+# agent-b.lab. (ON AGENT SIGN: NSmgmt AGENT). Per provider: combinerd
+# (owner -> combinerd -> signer), a knotd signer (dnskey-management
+# incremental, cds-cdnskey-publish none, delete-delay), hsyncd following
+# the signer, agentd (identities in lab., validated through unbound;
+# waits 0). Shown: each signer ends up serving the DNSKEYs of both
+# signers, the CDS union, the NS union and a CSYNC, and dnssec-verify
+# passes on an AXFR from each; the step of each zone is on disk and shown
+# by hsync-ctl; a ZSK roll at a reaches b's signer; kill -9 of agent b and
+# a restart keep the union, with b's own keys told apart from the ones it
+# pushed.
+. "$HSYNC_TOP/test/integration/lib.sh"
+. "$TOP/test/data/agentd-lab.sh"
+. "$TOP/test/data/msync-lib.sh"
+
+lab_agents a b
+lab_start
+ok "identity zone lab. signed and validated"
+
+msync_keys a b
+new_port; OP=$NEWPORT
+for x in a b; do
+	new_port; eval "CP_$x=$NEWPORT"
+	new_port; eval "SP_$x=$NEWPORT"
+	new_port; eval "HP_$x=$NEWPORT"
+done
+msync_owner a b
+for x in a b; do
+	msync_combinerd "$x"
+	msync_signer "$x"
+	msync_hsyncd "$x"
+done
+for x in a b; do
+	wait_for 30 signer_up "$x" || { tail -20 "$W/signer_$x.log"; fail "signer $x does not serve a signed zone"; }
+done
+ok "owner -> combinerd -> signed by knotd, for a and b"
+
+for x in a b; do
+	msync_agent "$x"
+	agent_start "$x"
+done
+wait_state 30 a b OPERATIONAL
+wait_state 30 b a OPERATIONAL
+ok "agents a and b OPERATIONAL"
+
+# --- the union -------------------------------------------------------------------
+union_everywhere() {
+	local x n
+	for x in a b; do
+		n=$(dnskeys "$x" | wc -l)
+		[ "$n" = 4 ] || return 1
+	done
+	[ "$(dnskeys a)" = "$(dnskeys b)" ]
+}
+wait_for 40 union_everywhere || {
+	for x in a b; do echo "# signer $x:"; dnskeys "$x"; tail -25 "$W/agent_$x.log"; done >&2
+	fail "signers do not serve the same 4 DNSKEYs"
+}
+ok "both signers serve the same DNSKEY RRset: 2 keys of each signer"
+
+# each signer's own keys (those knotd keeps in its KASP DB) are its own
+# agent's own keys, and the other's are served too
+for x in a b; do
+	own_tags "$x" >"$W/own.$x"
+	[ "$(wc -l <"$W/own.$x")" = 2 ] || fail "signer $x has $(wc -l <"$W/own.$x") keys of its own"
+	[ "$(agent_own "$x")" = "$(cat "$W/own.$x")" ] ||
+		fail "agent $x says its own keys are $(agent_own "$x" | tr '\n' ' '), signer has $(tr '\n' ' ' <"$W/own.$x")"
+done
+cmp -s "$W/own.a" "$W/own.b" && fail "a and b have the same keys?"
+for t in $(cat "$W/own.a"); do dnskeys b | grep -q " tag=$t\$" || fail "a's key $t not at b"; done
+for t in $(cat "$W/own.b"); do dnskeys a | grep -q " tag=$t\$" || fail "b's key $t not at a"; done
+ok "agents tell their own keys from those they pushed: a $(tr '\n' ' ' <"$W/own.a")/ b $(tr '\n' ' ' <"$W/own.b")"
+
+ksk_of() { own_ksk "$1"; }
+cds_union() {
+	local x
+	for x in a b; do
+		[ "$(cds_tags "$x")" = "$(printf '%s\n' "$(ksk_of a)" "$(ksk_of b)" | sort -n)" ] || return 1
+	done
+}
+wait_for 20 cds_union || fail "CDS union not published: a $(cds_tags a | tr "\n" " ") b $(cds_tags b | tr "\n" " ") (combinerd a: $(kdig +short @127.0.0.1 -p "$CP_a" example.com CDS | cut -d" " -f1 | tr "\n" " "))"
+ok "CDS union published at both signers: KSKs $(ksk_of a) and $(ksk_of b)"
+
+ns_union() {
+	local x
+	for x in a b; do
+		[ "$(ns_of "$x")" = "$(printf 'ns1.provider-a.test.\nns1.provider-b.test.')" ] || return 1
+		kdig +short @127.0.0.1 -p "$(eval echo \$SP_$x)" example.com CSYNC | grep -q ' 3 A NS AAAA$' || return 1
+	done
+}
+wait_for 20 ns_union || fail "NS union / CSYNC: a $(ns_of a | tr "\n" " ") b $(ns_of b | tr "\n" " "), CSYNC at a: $(kdig +short @127.0.0.1 -p "$SP_a" example.com CSYNC)"
+ok "NSmgmt AGENT: NS union of both providers and a CSYNC at both signers"
+
+verify_all() {
+	local x
+	for x in a b; do
+		zone_axfr "$x" >"$W/signed.$x"
+		dnssec-verify -q -o example.com "$W/signed.$x" >"$W/verify.$x" 2>&1 || return 1
+	done
+}
+verify_all || fail "dnssec-verify: $(cat "$W"/verify.*)"
+ok "dnssec-verify passes on an AXFR from each signer"
+
+grep -q "DNSKEY [0-9]* added, from agent-b.lab." "$W/agent_a.log" || fail "a did not log b's keys with their source"
+grep -q "DNSKEY [0-9]* added, from our signer (hsyncd)" "$W/agent_a.log" || fail "a did not log its own keys"
+[ -s "$W/a.state/sync-example.com.json" ] || fail "no process state on disk"
+"$BIN/hsync-ctl" -s "$W/a.ctl" zones | grep -q 'idle' || { "$BIN/hsync-ctl" -s "$W/a.ctl" zones; fail "hsync-ctl shows no step"; }
+ok "changes logged with their source; process state on disk; hsync-ctl shows the step"
+
+# --- a ZSK roll at a reaches b ---------------------------------------------------------
+before=$(dnskeys b | wc -l)
+knotc -c "$W/signer_a/knot.conf" zone-key-rollover example.com zsk >/dev/null || fail "knotc zone-key-rollover"
+new_zsk_at_b() { [ "$(dnskeys a | wc -l)" -gt 4 ] && [ "$(dnskeys a)" = "$(dnskeys b)" ]; }
+wait_for 30 new_zsk_at_b || fail "the new ZSK of a did not reach b: a $(dnskeys a | tr '\n' ' ') b $(dnskeys b | tr '\n' ' ')"
+verify_all || fail "dnssec-verify during the roll: $(cat "$W"/verify.*)"
+ok "ZSK roll at a: the new key is at b's signer too ($before -> $(dnskeys b | wc -l) keys), zone verifies"
+
+# --- kill -9 of agent b, restart --------------------------------------------------------
+keys_before=$(dnskeys b)
+agent_kill b
+agent_start b
+wait_state 30 b a OPERATIONAL
+wait_for 10 grep -q 'process state restored' "$W/agent_b.log" || fail "b did not restore its process state"
+sleep 2
+[ "$(dnskeys b)" = "$keys_before" ] || [ "$(dnskeys b)" = "$(dnskeys a)" ] || fail "union changed after b's restart"
+[ "$(agent_own b)" = "$(cat "$W/own.b")" ] || fail "after restart b takes $(agent_own b | tr '\n' ' ') as its own"
+verify_all || fail "dnssec-verify after restart: $(cat "$W"/verify.*)"
+ok "agent b killed with -9 and restarted: union intact, own keys still $(tr '\n' ' ' <"$W/own.b")"
+
+echo "t-msync-two: $NCHECKS checks"
