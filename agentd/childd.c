@@ -235,7 +235,7 @@ struct child {
 	knot_pkt_t *req;                /* the signed request in flight */
 	uint16_t qid;
 	hs_backoff_t backoff;
-	bool bootstrapped;
+	bool again;                     /* a NOTIFY came while busy: fetch again at once */
 };
 
 struct agd_child {
@@ -287,6 +287,14 @@ static void ch_later(struct child *ch, uint32_t secs)
 	ch_reset(ch);
 	ch->st = CS_IDLE;
 	uv_timer_start(&ch->timer, ch_timer_cb, (uint64_t)secs * 1000, 0);
+}
+
+/* Done for now: the next fetch after refresh, or at once after a NOTIFY. */
+static void ch_idle(struct child *ch)
+{
+	uint32_t secs = ch->again ? 0 : ch->c->refresh;
+	ch->again = false;
+	ch_later(ch, secs);
 }
 
 static void ch_fail(struct child *ch, int code, const char *what)
@@ -453,7 +461,7 @@ static void resp_cb(int err, const uint8_t *msg, size_t len, void *arg)
 	ch->told = ch->now;
 	ch->now = NULL;
 	hs_backoff_reset(&ch->backoff);
-	ch_later(ch, ch->c->refresh);
+	ch_idle(ch);
 }
 
 static void ch_send_signed(struct child *ch)
@@ -652,7 +660,7 @@ static void fetch_cb(struct hs_xfr_fetch_result *res, void *arg)
 		if (ret != 0) {
 			ch_fail(ch, ret, "delegation changes");
 		} else {
-			ch_later(ch, ch->c->refresh);
+			ch_idle(ch);
 		}
 		return;
 	}
@@ -660,7 +668,7 @@ static void fetch_cb(struct hs_xfr_fetch_result *res, void *arg)
 	if (!is_sender(ch)) {
 		hs_log(HS_LOG_INFO, ch->c->zone_txt, NULL,
 		       "delegation changed (%zu changes); another agent tells the parent", ch->chgs.n);
-		ch_later(ch, ch->c->refresh);
+		ch_idle(ch);
 		return;
 	}
 	hs_log(HS_LOG_NOTICE, ch->c->zone_txt, NULL, "delegation changed: %zu changes for the parent",
@@ -733,6 +741,23 @@ void agd_child_attach(agd_child_t *ac, const agd_zones_t *zones, const hs_peers_
 	if (ac != NULL) {
 		ac->zones = zones;
 		ac->peers = peers;
+	}
+}
+
+void agd_child_notify(agd_child_t *ac, const knot_dname_t *zone)
+{
+	for (size_t i = 0; ac != NULL && zone != NULL && i < ac->n; i++) {
+		struct child *ch = ac->ch[i];
+		if (!knot_dname_is_case_equal(ch->c->zone, zone)) {
+			continue;
+		}
+		if (ch->st != CS_IDLE) {
+			ch->again = true;
+			return;
+		}
+		uv_timer_stop(&ch->timer);
+		ch->st = CS_FETCH;
+		ch_step(ch);
 	}
 }
 

@@ -83,6 +83,9 @@ void agd_ddns_stop(agd_ddns_t *d);
  */
 void agd_ddns_attach(agd_ddns_t *d, const agd_zones_t *zones, const hs_peers_t *peers);
 
+/* ZONE changed (a NOTIFY from hsyncd): a child block for it fetches now. */
+void agd_ddns_notify(agd_ddns_t *d, const knot_dname_t *zone);
+
 /*
  * A control-socket command, if it is one of ours (else NULL):
  *   trust                   the trust stores (JSON)
@@ -107,6 +110,7 @@ void agd_child_cfg_free(agd_child_cfg_t *cc);
 int agd_child_start(uv_loop_t *loop, agd_child_cfg_t *cfg, const struct agd_cfg *acfg,
                     agd_child_t **out);
 void agd_child_attach(agd_child_t *ac, const agd_zones_t *zones, const hs_peers_t *peers);
+void agd_child_notify(agd_child_t *ac, const knot_dname_t *zone);
 void agd_child_stop(agd_child_t *ac);
 
 #endif /* HS_AGENTD_DDNS_H */

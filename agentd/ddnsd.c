@@ -1122,6 +1122,13 @@ void agd_ddns_attach(agd_ddns_t *d, const agd_zones_t *zones, const hs_peers_t *
 	}
 }
 
+void agd_ddns_notify(agd_ddns_t *d, const knot_dname_t *zone)
+{
+	if (d != NULL) {
+		agd_child_notify(d->child, zone);
+	}
+}
+
 void agd_ddns_stop(agd_ddns_t *d)
 {
 	if (d == NULL) {

@@ -692,6 +692,7 @@ static bool hsyncd_notify(struct agent *a, hs_net_req_t *req, const uint8_t *msg
 			hsyncd_fetch(a, zone);
 		}
 		agd_syncd_apex(a->syncd, zone);
+		agd_ddns_notify(a->ddns, zone);
 	}
 	knot_pkt_free(q);
 	return true;
