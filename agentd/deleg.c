@@ -18,6 +18,7 @@
 #include "libhsync/dnssec.h"
 #include "libhsync/edns.h"
 #include "libhsync/error.h"
+#include "libhsync/pkt.h"
 #include "libhsync/sig0.h"
 #include "libhsync/zonefile.h"
 
@@ -670,24 +671,18 @@ int hs_deleg_response_check(const uint8_t *req, size_t reqlen, const uint8_t *re
 		return HS_EOK;
 	}
 	*ede = -1;
-	uint8_t *copy = malloc(len);
-	if (copy == NULL) {
-		return HS_ENOMEM;
+	knot_pkt_t *pkt = NULL;
+	ret = hs_pkt_parse_copy(resp, len, 0, &pkt);
+	if (ret == HS_ENOMEM) {
+		return ret;
 	}
-	memcpy(copy, resp, len);
-	knot_pkt_t *pkt = knot_pkt_new(copy, len, NULL);
-	if (pkt == NULL) {
-		free(copy);
-		return HS_ENOMEM;
-	}
-	if (knot_pkt_parse(pkt, 0) == KNOT_EOK && pkt->opt_rr != NULL) {
+	if (ret == HS_EOK && pkt->opt_rr != NULL) {
 		uint8_t *o = knot_edns_get_option(pkt->opt_rr, KNOT_EDNS_OPTION_EDE, NULL);
 		if (o != NULL && knot_edns_opt_get_length(o) >= 2) {
 			*ede = knot_wire_read_u16(knot_edns_opt_get_data(o));
 		}
 	}
 	knot_pkt_free(pkt);
-	free(copy);
 	return HS_EOK;
 }
 

@@ -16,6 +16,7 @@
 #include "libhsync/dnssec.h"
 #include "libhsync/edns.h"
 #include "libhsync/error.h"
+#include "libhsync/pkt.h"
 
 #define MAX_SELF_KEYS 8
 
@@ -493,19 +494,13 @@ int hs_parent_handle(const hs_parent_conf_t *conf, const uint8_t *wire, size_t l
 	if (len < KNOT_WIRE_HEADER_SIZE || knot_wire_get_qr(wire)) {
 		return HS_EMSG;
 	}
-	uint8_t *copy = malloc(len);
-	if (copy == NULL) {
-		return HS_ENOMEM;
+	knot_pkt_t *pkt = NULL;
+	int ret = hs_pkt_parse_copy(wire, len, 0, &pkt);
+	if (ret == HS_ENOMEM) {
+		return ret;
 	}
-	memcpy(copy, wire, len);
-	knot_pkt_t *pkt = knot_pkt_new(copy, len, NULL);
-	if (pkt == NULL) {
-		free(copy);
-		return HS_ENOMEM;
-	}
-	int ret = knot_pkt_parse(pkt, 0);
-	if (ret != KNOT_EOK) {
-		refuse(r, HS_EMSG, KNOT_RCODE_FORMERR, 0, -1, "malformed message (%s)", knot_strerror(ret));
+	if (ret != HS_EOK) {
+		refuse(r, HS_EMSG, KNOT_RCODE_FORMERR, 0, -1, "malformed message (%s)", hs_strerror(ret));
 		ret = HS_EOK;
 	} else {
 		switch (knot_wire_get_opcode(wire)) {
@@ -521,7 +516,6 @@ int hs_parent_handle(const hs_parent_conf_t *conf, const uint8_t *wire, size_t l
 		}
 	}
 	knot_pkt_free(pkt);
-	free(copy);
 	return ret;
 }
 

@@ -12,6 +12,7 @@
 
 #include "agentd/resolve.h"
 #include "libhsync/error.h"
+#include "libhsync/pkt.h"
 
 static int why(char *reason, size_t cap, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -208,19 +209,14 @@ int hs_resolve_check(uint16_t qid, const knot_dname_t *qname, uint16_t qtype,
 		return why(reason, cap, HS_EDISC_MISMATCH, "not a QUERY response from resolver %s",
 		           resolver);
 	}
-	/* knot_pkt_new() with a buffer borrows it: the packet gets a copy it owns */
-	knot_pkt_t *p = knot_pkt_new(NULL, len, NULL);
-	if (p == NULL) {
-		return HS_ENOMEM;
+	knot_pkt_t *p = NULL;
+	int ret = hs_pkt_parse_copy(wire, len, 0, &p);
+	if (ret == HS_ENOMEM) {
+		return ret;
 	}
-	memcpy(p->wire, wire, len);
-	p->size = len;
-	int ret = knot_pkt_parse(p, 0);
-	if (ret != KNOT_EOK) {
-		why(reason, cap, HS_EDISC_MISMATCH, "malformed answer from resolver %s (%s)",
-		    resolver, knot_strerror(ret));
-		knot_pkt_free(p);
-		return HS_EDISC_MISMATCH;
+	if (ret != HS_EOK) {
+		return why(reason, cap, HS_EDISC_MISMATCH, "malformed answer from resolver %s (%s)",
+		           resolver, hs_strerror(ret));
 	}
 	ret = check_parsed(p, qname, qtype, resolver, answer, reason, cap);
 	if (ret == HS_EOK || ret == HS_EDISC_NXDOMAIN || ret == HS_EDISC_NODATA) {

@@ -18,6 +18,7 @@
 #include "common/zone.h"
 #include "libhsync/codepoints.h"
 #include "libhsync/error.h"
+#include "libhsync/pkt.h"
 
 #define RDATA_MAX 4096
 
@@ -236,23 +237,18 @@ static int answer_has(const knot_dname_t *child, const uint8_t *rdata, size_t le
 	}
 	*ad = knot_wire_get_ad(answer);
 	*aa = knot_wire_get_aa(answer);
-	uint8_t *copy = malloc(alen);
-	if (copy == NULL) {
-		return HS_ENOMEM;
+	knot_pkt_t *pkt = NULL;
+	int ret = hs_pkt_parse_copy(answer, alen, 0, &pkt);
+	if (ret == HS_ENOMEM) {
+		return ret;
 	}
-	memcpy(copy, answer, alen);
-	knot_pkt_t *pkt = knot_pkt_new(copy, alen, NULL);
-	if (pkt == NULL) {
-		free(copy);
-		return HS_ENOMEM;
-	}
-	int ret = HS_ENOTFOUND;
-	if (knot_pkt_parse(pkt, 0) != KNOT_EOK || knot_wire_get_qdcount(pkt->wire) != 1 ||
+	if (ret != HS_EOK || knot_wire_get_qdcount(pkt->wire) != 1 ||
 	    knot_pkt_qtype(pkt) != HS_RRTYPE_KEY || !hs_dname_equal(knot_pkt_qname(pkt), child)) {
 		ret = HS_EDISC_MISMATCH;
 	} else if (knot_wire_get_rcode(pkt->wire) != KNOT_RCODE_NOERROR) {
 		ret = HS_EDISC_RCODE;
 	} else {
+		ret = HS_ENOTFOUND;
 		const knot_pktsection_t *an = knot_pkt_section(pkt, KNOT_ANSWER);
 		for (uint16_t i = 0; ret != HS_EOK && i < an->count; i++) {
 			const knot_rrset_t *rr = knot_pkt_rr(an, i);
@@ -269,7 +265,6 @@ static int answer_has(const knot_dname_t *child, const uint8_t *rdata, size_t le
 		}
 	}
 	knot_pkt_free(pkt);
-	free(copy);
 	return ret;
 }
 

@@ -1,0 +1,28 @@
+/*
+ * libhsync/pkt.h -- a received DNS message parsed by libknot into a packet
+ * that owns its own copy of the bytes.
+ *
+ * knot_pkt_new() over a caller's buffer only borrows it, and
+ * knot_pkt_parse() may change it (a TSIG record is taken off the end), so
+ * received bytes are parsed from a copy; here the copy belongs to the
+ * packet and goes with knot_pkt_free().
+ *
+ * Functions return 0 or a negative code and never print.
+ */
+#ifndef HS_LIBHSYNC_PKT_H
+#define HS_LIBHSYNC_PKT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libknot/libknot.h>
+
+/*
+ * Parse wire/len (knot_pkt_parse(flags)) into *out, NEW (knot_pkt_free).
+ * HS_EINVAL, HS_EMSG (shorter than a header or longer than 65535 bytes),
+ * HS_ENOMEM, or libknot's parse error (KNOT_EMALF, ...; hs_strerror()
+ * explains it); *out is then NULL.
+ */
+int hs_pkt_parse_copy(const uint8_t *wire, size_t len, unsigned flags, knot_pkt_t **out);
+
+#endif /* HS_LIBHSYNC_PKT_H */

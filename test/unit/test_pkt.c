@@ -1,0 +1,67 @@
+/* Unit tests for libhsync/pkt.c: received bytes into a packet that owns its copy. */
+#include <string.h>
+
+#include <libknot/libknot.h>
+
+#include "libhsync/error.h"
+#include "libhsync/pkt.h"
+#include "test/unit/unit.h"
+
+/* ID 0x1234, RD, one question: ex. A IN */
+static const uint8_t QUERY[] = {
+	0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+	2, 'e', 'x', 0, 0, 1, 0, 1,
+};
+
+START_TEST(parse_owns_copy)
+{
+	uint8_t buf[sizeof(QUERY)];
+	memcpy(buf, QUERY, sizeof(buf));
+	knot_pkt_t *p = NULL;
+	ck_assert_int_eq(hs_pkt_parse_copy(buf, sizeof(buf), 0, &p), HS_EOK);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_ne(p->wire, buf);
+	memset(buf, 0xff, sizeof(buf));   /* the caller's buffer may go away */
+	ck_assert_uint_eq(p->size, sizeof(QUERY));
+	ck_assert_mem_eq(p->wire, QUERY, sizeof(QUERY));
+	ck_assert_uint_eq(knot_wire_get_id(p->wire), 0x1234);
+	ck_assert_uint_eq(knot_pkt_qtype(p), KNOT_RRTYPE_A);
+	ck_assert_str_eq((const char *)knot_pkt_qname(p), "\x02" "ex");
+	knot_pkt_free(p);
+}
+END_TEST
+
+START_TEST(bad_input)
+{
+	knot_pkt_t *p = (knot_pkt_t *)1;
+	ck_assert_int_eq(hs_pkt_parse_copy(QUERY, 11, 0, &p), HS_EMSG);
+	ck_assert_ptr_null(p);
+	ck_assert_int_eq(hs_pkt_parse_copy(QUERY, 65536, 0, &p), HS_EMSG);
+	ck_assert_int_eq(hs_pkt_parse_copy(NULL, 12, 0, &p), HS_EINVAL);
+	ck_assert_int_eq(hs_pkt_parse_copy(QUERY, 12, 0, NULL), HS_EINVAL);
+	/* the question cut short: libknot's error, no packet */
+	p = (knot_pkt_t *)1;
+	int ret = hs_pkt_parse_copy(QUERY, sizeof(QUERY) - 1, 0, &p);
+	ck_assert_int_lt(ret, 0);
+	ck_assert_int_ne(ret, HS_ENOMEM);
+	ck_assert_ptr_null(p);
+	/* trailing bytes are refused too */
+	uint8_t longer[sizeof(QUERY) + 2];
+	memcpy(longer, QUERY, sizeof(QUERY));
+	longer[sizeof(QUERY)] = longer[sizeof(QUERY) + 1] = 0;
+	ck_assert_int_eq(hs_pkt_parse_copy(longer, sizeof(longer), 0, &p), KNOT_ETRAIL);
+	ck_assert_ptr_null(p);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("pkt");
+	TCase *tc = tcase_create("pkt");
+	tcase_add_test(tc, parse_owns_copy);
+	tcase_add_test(tc, bad_input);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+HS_TEST_MAIN()
