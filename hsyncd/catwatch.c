@@ -79,6 +79,22 @@ static void cat_members(struct hsd_zone *c, hs_catalog_t *list, const char *src)
 			hsd_follow_refresh(m);
 		}
 	}
+	/* Which added members are followed already (RFC 9432 5.2: the first
+	 * one wins): looked up in the zone table while it still holds every
+	 * zone, and only zones that stay count. A scan of the list instead
+	 * cost N^2/2 name compares for a catalog version adding N members. */
+	struct hsd_zone **other = calloc(diff.added_count ? diff.added_count : 1, sizeof(*other));
+	if (other == NULL) {
+		hs_log(HS_LOG_ERROR, c->name_txt, NULL, "out of memory: member list not applied");
+		free(zones);
+		hs_catalog_diff_clear(&diff);
+		hs_catalog_free(list);
+		return;
+	}
+	for (size_t i = 0; i < diff.added_count; i++) {
+		struct hsd_zone *o = hsd_zone_find(d, diff.added[i]->zone);
+		other[i] = (o != NULL && o->mark) ? o : NULL;
+	}
 	size_t n = 0;
 	for (size_t k = 0; k < d->nzones; k++) {
 		if (d->zones[k]->mark) {
@@ -91,20 +107,14 @@ static void cat_members(struct hsd_zone *c, hs_catalog_t *list, const char *src)
 	size_t first_new = n;
 	for (size_t i = 0; i < diff.added_count; i++) {
 		const knot_dname_t *name = diff.added[i]->zone;
-		struct hsd_zone *other = NULL;
-		for (size_t k = 0; k < n && other == NULL; k++) {
-			if (knot_dname_is_case_equal(zones[k]->name, name)) {
-				other = zones[k];
-			}
-		}
 		char txt[KNOT_DNAME_TXT_MAXLEN + 1];
 		if (knot_dname_to_str(txt, name, sizeof(txt)) == NULL) {
 			continue;
 		}
-		if (other != NULL) {
+		if (other[i] != NULL) {
 			hs_log(HS_LOG_WARNING, txt, NULL, "member of %s ignored: already followed%s%s",
-			       c->name_txt, other->kind == HSD_Z_MEMBER ? " from catalog " : "",
-			       other->kind == HSD_Z_MEMBER ? other->cat->name_txt : "");
+			       c->name_txt, other[i]->kind == HSD_Z_MEMBER ? " from catalog " : "",
+			       other[i]->kind == HSD_Z_MEMBER ? other[i]->cat->name_txt : "");
 			continue;
 		}
 		hsd_zone_cfg_t tmp;
@@ -126,6 +136,7 @@ static void cat_members(struct hsd_zone *c, hs_catalog_t *list, const char *src)
 		hsd_cat_member_cfg(m);
 		zones[n++] = m;
 	}
+	free(other);
 	hs_catalog_diff_clear(&diff);
 	hs_catalog_free(c->members);
 	c->members = list;
