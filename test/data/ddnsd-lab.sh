@@ -2,7 +2,9 @@
 # lib.sh: the parent side of delegation management via DDNS on loopback.
 #
 #   named     primary of parent.example (port $P_NAMED), takes TSIG UPDATEs
-#             with key "pupd" (agentd's parent receiver is its only client)
+#             with key "pupd" (agentd's parent receiver is its only client);
+#             with DDNS_PARENT=knot knotd is that primary instead
+#             ($P_PRIMARY is the one in use)
 #   knotd     child.parent.example, signed (ECDSAP256), whose apex holds the
 #             child's SIG(0) KEY $CKEY (test/data/ddns-keys, tag 11727);
 #             (a second key $C2KEY, tag $C2TAG, is published nowhere);
@@ -46,6 +48,8 @@ key "pupd" {
 EOF
 
 P_NAMED=$(free_port); P_KNOT=$(free_port); P_UB=$(free_port)
+P_PRIMARY=$P_NAMED
+[ "${DDNS_PARENT:-named}" = knot ] && P_PRIMARY=$P_KNOT
 P_RECV=$(free_port); P_AGENT=$(free_port)
 while [ "$P_RECV" = "$P_NAMED" ] || [ "$P_RECV" = "$P_KNOT" ] || [ "$P_RECV" = "$P_UB" ]; do
 	P_RECV=$(free_port)
@@ -144,6 +148,27 @@ zone:
     storage: $W/knot
     file: other.zone
 EOF
+	if [ "$P_PRIMARY" = "$P_KNOT" ]; then
+		cat >>"$W/knot.conf" <<EOF
+  - domain: parent.example
+    storage: $W/knot
+    file: parent.zone
+    acl: [xfr, pupd]
+    zonefile-sync: -1
+EOF
+		sed -i "s|^acl:|key:\n  - id: pupd\n    algorithm: hmac-sha256\n    secret: $TSIG_SECRET\nacl:\n  - id: pupd\n    key: pupd\n    action: update|" "$W/knot.conf"
+		cat >"$W/knot/parent.zone" <<EOF
+\$ORIGIN parent.example.
+\$TTL 300
+@ SOA ns1 hostmaster 1 3600 900 604800 300
+@ NS ns1
+ns1 A 127.0.0.1
+child NS ns1.child
+ns1.child A 127.0.0.1
+other NS ns1.other
+ns1.other A 127.0.0.1
+EOF
+	fi
 	{
 		echo '$ORIGIN child.parent.example.'
 		echo '$TTL 60'
@@ -220,7 +245,7 @@ parent parent.example {
 	listen 127.0.0.1@$P_RECV
 	key "$PKEY"
 	target ddns.parent.example
-	primary 127.0.0.1@$P_NAMED key pupd
+	primary 127.0.0.1@$P_PRIMARY key pupd
 	trust-store "$W/state/trust.json"
 	bootstrap-lookups 2
 	bootstrap-interval 1s
@@ -242,7 +267,7 @@ ddnsd_stop() {
 }
 
 lab_start() {
-	named_start
+	[ "$P_PRIMARY" = "$P_KNOT" ] || named_start
 	knot_start
 	unbound_start
 	ddnsd_conf
@@ -262,11 +287,11 @@ ks() {
 }
 # (AXFR: the child's NS, DS and glue are below a zone cut, not answered)
 at_parent() {
-	kdig +nocomments +noquestion +nostats @127.0.0.1 -p "$P_NAMED" parent.example. AXFR |
+	kdig +nocomments +noquestion +nostats @127.0.0.1 -p "$P_PRIMARY" parent.example. AXFR |
 		awk -v n="$1" -v t="$2" 'tolower($1) == tolower(n) && $4 == t {
 			$1 = $2 = $3 = $4 = ""; sub(/^ +/, ""); print }' | sort -u | tr '\n' ' '
 }
-serial() { kdig +short +norec @127.0.0.1 -p "$P_NAMED" parent.example. SOA | awk '{print $3}'; }
+serial() { kdig +short +norec @127.0.0.1 -p "$P_PRIMARY" parent.example. SOA | awk '{print $3}'; }
 ctl() {
 	python3 - "$W/agentd.ctl" "$*" <<'EOF'
 import socket, sys
