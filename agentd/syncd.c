@@ -64,6 +64,8 @@ struct szone {
 	bool apex_busy, apex_again;
 	time_t due;             /* next tick due (0: only when kicked) */
 	time_t retry;           /* combiner UPDATE not before */
+	time_t resync;          /* a SYNC failed: send our part again then (0: no) */
+	unsigned resync_n;      /* failures in a row (backs off to 64 s) */
 	char last_status[512];
 };
 
@@ -192,6 +194,12 @@ static void rr_label(uint16_t type, const knot_rdata_t *rd, char *out, size_t le
 		break;
 	case KNOT_RRTYPE_NS:
 		if (knot_dname_to_str(out, rd->data, len) != NULL) {
+			return;
+		}
+		break;
+	case KNOT_RRTYPE_CSYNC:
+		if (rd->len >= 4) {
+			snprintf(out, len, "serial %u", knot_wire_read_u32(rd->data));
 			return;
 		}
 		break;
@@ -600,8 +608,8 @@ static void update_answer(agd_syncd_t *sd, struct szone *z, struct sq *q, int er
 	}
 	z->kick = true;
 	if (z->update_again) {
-		z->update_again = false;
-		z->kick = true;
+		/* the machine asked again while this one was out: plan anew */
+		combiner_update(sd, z, now);
 	}
 }
 
@@ -665,6 +673,9 @@ static void sq_cb(int err, const uint8_t *msg, size_t len, void *arg)
 		}
 		if (err != 0) {
 			hs_log_code(HS_LOG_WARNING, err, z->txt, p->name, "%s unanswered", kn);
+			if (q->kind == Q_SYNC && z->resync == 0) {
+				z->resync = now + (RETRY_S << (z->resync_n < 5 ? z->resync_n++ : 5));
+			}
 			break;
 		}
 		hs_msg_resp_t r;
@@ -678,8 +689,12 @@ static void sq_cb(int err, const uint8_t *msg, size_t len, void *arg)
 		} else if (r.rcode != KNOT_RCODE_NOERROR) {
 			const knot_lookup_t *l = knot_lookup_by_id(knot_rcode_names, r.rcode);
 			hs_log(HS_LOG_WARNING, z->txt, p->name, "%s answered %s", kn, l ? l->name : "?");
+			if (q->kind == Q_SYNC && z->resync == 0) {
+				z->resync = now + (RETRY_S << (z->resync_n < 5 ? z->resync_n++ : 5));
+			}
 		} else {
 			hs_log(HS_LOG_INFO, z->txt, p->name, "%s answered NOERROR", kn);
+			z->resync_n = 0;
 		}
 		break;
 	}
@@ -749,7 +764,11 @@ static void ztick(agd_syncd_t *sd, struct szone *z, time_t now)
 		bits = 0;
 	}
 	const agd_cfg_t *cfg = CFG(sd);
+	if (z->resync != 0 && z->resync <= now) {
+		bits |= HS_PROC_DO_SYNC;
+	}
 	if (bits & HS_PROC_DO_SYNC) {
+		z->resync = 0;
 		send_sync(sd, z, NULL);
 	}
 	if (bits & HS_PROC_DO_COMBINER) {
@@ -792,6 +811,9 @@ static void ztick(agd_syncd_t *sd, struct szone *z, time_t now)
 	z->due = hs_proc_next_time(z->proc);
 	if (z->retry > now && (z->due == 0 || z->due > z->retry)) {
 		z->due = z->retry;
+	}
+	if (z->resync > now && (z->due == 0 || z->due > z->resync)) {
+		z->due = z->resync;
 	}
 }
 

@@ -255,3 +255,52 @@ zone_axfr() {
 	kdig @127.0.0.1 -p "$(signer_port "$1")" AXFR example.com +nocomments +nostats +noheader |
 		grep -v '^;' | grep -v '^$'
 }
+
+# msync_validator NAME X TAFILE: unbound validating example.com. with the
+# DS records in TAFILE, asking only signer X (stub), on port $VP_NAME.
+msync_validator() {
+	local name=$1 x=$2 ta=$3
+	eval "MV_SP=\$SP_$x"
+	MV_NAME=$name; MV_TA=$ta
+	mv_conf() {
+		cat >"$W/$MV_NAME.conf" <<EOC
+server:
+    interface: 127.0.0.1
+    port: $1
+    do-ip6: no
+    do-not-query-localhost: no
+    username: ""
+    chroot: ""
+    directory: "$W"
+    pidfile: ""
+    use-syslog: no
+    logfile: ""
+    verbosity: 1
+    module-config: "validator iterator"
+    qname-minimisation: no
+    outgoing-port-avoid: 10000-32767
+    trust-anchor-file: "$MV_TA"
+    cache-max-ttl: 5
+    cache-max-negative-ttl: 1
+stub-zone:
+    name: "example.com."
+    stub-addr: 127.0.0.1@$MV_SP
+EOC
+	}
+	mv_up() { kdig +time=1 +retry=0 @127.0.0.1 -p "$1" example.com SOA >/dev/null; }
+	serve "$name" "VP_$name" mv_conf mv_up unbound -d -c "$W/$name.conf"
+}
+
+# cds_as_ds X FILE: the CDS records signer X serves, as DS records in FILE.
+cds_as_ds() {
+	kdig +short +time=1 +retry=0 @127.0.0.1 -p "$(signer_port "$1")" example.com CDS |
+		sed 's/^/example.com. 60 IN DS /' >"$2"
+	[ -s "$2" ]
+}
+
+# validates PORT: a validated (AD) answer for www.example.com. A from the resolver there.
+validates() {
+	local out
+	out=$(kdig +time=2 +retry=0 +dnssec @127.0.0.1 -p "$1" www.example.com A)
+	echo "$out" | grep -qi 'flags:.* ad;' && echo "$out" | grep -q '192.0.2.80'
+}
