@@ -15,6 +15,7 @@
 #include "agentd/discover.h"
 #include "agentd/resolve.h"
 #include "libhsync/codepoints.h"
+#include "common/zone.h"
 #include "libhsync/error.h"
 
 
@@ -24,13 +25,6 @@ static const uint8_t DNS_TCP_PREFIX[] = "\x04_dns\x04_tcp";
 static void dname_copy(uint8_t *dst, const knot_dname_t *src)
 {
 	memmove(dst, src, knot_dname_size(src));
-}
-
-static void name_text(const knot_dname_t *name, char *buf, size_t size)
-{
-	if (knot_dname_to_str(buf, name, size) == NULL) {
-		snprintf(buf, size, "?");
-	}
 }
 
 const char *hs_disc_type_name(uint16_t type)
@@ -55,7 +49,7 @@ static int fail(hs_disc_t *d, int code, bool keep_state, const char *fmt, ...)
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	char name[KNOT_DNAME_TXT_MAXLEN + 1];
-	name_text(d->qname, name, sizeof(name));
+	hs_dname_text(d->qname, name, sizeof(name));
 	snprintf(d->reason, sizeof(d->reason), "%s for %s %s", what,
 	         hs_disc_type_name(d->qtype), name);
 	d->error = code;

@@ -18,13 +18,6 @@
 static const uint8_t DSYNC_LABEL[] = "\x06_dsync";
 static const uint8_t STAR_LABEL[] = "\x01*";
 
-static void name_text(const knot_dname_t *name, char *buf, size_t size)
-{
-	if (knot_dname_to_str(buf, name, size) == NULL) {
-		snprintf(buf, size, "?");
-	}
-}
-
 static int fail(hs_dsync_disc_t *d, int code, bool keep_state, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
@@ -36,7 +29,7 @@ static int fail(hs_dsync_disc_t *d, int code, bool keep_state, const char *fmt, 
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	char name[KNOT_DNAME_TXT_MAXLEN + 1];
-	name_text(d->qname, name, sizeof(name));
+	hs_dname_text(d->qname, name, sizeof(name));
 	snprintf(d->reason, sizeof(d->reason), "%s for DSYNC %s", what, name);
 	if (!keep_state) {
 		d->state = HS_DSYNC_FAILED;
@@ -257,7 +250,7 @@ static int negative(hs_dsync_disc_t *d, const knot_pkt_t *pkt, int code, const c
 	}
 	if (parent_is_zone || d->parent[0] == '\0') {
 		char p[KNOT_DNAME_TXT_MAXLEN + 1];
-		name_text(d->parent, p, sizeof(p));
+		hs_dname_text(d->parent, p, sizeof(p));
 		return fail(d, code, false, "%s (validated) from resolver %s: parent %s publishes "
 		            "no DSYNC for us", what, d->resolver, p);
 	}

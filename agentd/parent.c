@@ -38,13 +38,6 @@ void hs_parent_result_clear(hs_parent_result_t *r)
 	}
 }
 
-static void name_text(const knot_dname_t *name, char *buf, size_t size)
-{
-	if (name == NULL || knot_dname_to_str(buf, name, size) == NULL) {
-		snprintf(buf, size, "?");
-	}
-}
-
 static int refuse(hs_parent_result_t *r, int error, uint8_t rcode, uint16_t sig_error,
                   int32_t ede, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
@@ -200,11 +193,11 @@ static int check_rrs(const knot_pkt_t *pkt, const knot_dname_t *child, hs_parent
 {
 	const knot_pktsection_t *up = knot_pkt_section(pkt, KNOT_AUTHORITY);
 	char cname[KNOT_DNAME_TXT_MAXLEN + 1], oname[KNOT_DNAME_TXT_MAXLEN + 1], tname[32];
-	name_text(child, cname, sizeof(cname));
+	hs_dname_text(child, cname, sizeof(cname));
 	*only_keys = true;
 	for (uint16_t i = 0; i < up->count; i++) {
 		const knot_rrset_t *rr = knot_pkt_rr(up, i);
-		name_text(rr->owner, oname, sizeof(oname));
+		hs_dname_text(rr->owner, oname, sizeof(oname));
 		type_text(rr->type, tname, sizeof(tname));
 		hs_chg_op_t op;
 		switch (rr->rclass) {
@@ -339,7 +332,7 @@ static int handle_update(const hs_parent_conf_t *conf, const uint8_t *wire, size
 		return refuse(r, HS_EMSG, KNOT_RCODE_FORMERR, 0, -1, "zone section is not one ZONE SOA IN");
 	}
 	if (!hs_dname_equal(knot_pkt_qname(pkt), conf->zone)) {
-		name_text(knot_pkt_qname(pkt), zname, sizeof(zname));
+		hs_dname_text(knot_pkt_qname(pkt), zname, sizeof(zname));
 		return refuse(r, HS_ENOTFOUND, KNOT_RCODE_NOTAUTH, 0, -1, "zone %s is not ours", zname);
 	}
 	hs_sig0_info_t info;
@@ -352,7 +345,7 @@ static int handle_update(const hs_parent_conf_t *conf, const uint8_t *wire, size
 	knot_dname_to_lower(r->child);
 	r->keytag = info.keytag;
 	r->algorithm = info.algorithm;
-	name_text(info.signer, sname, sizeof(sname));
+	hs_dname_text(info.signer, sname, sizeof(sname));
 
 	/* 6, 7: key and signature */
 	self_keys_t self = { .n = 0 };
@@ -393,7 +386,7 @@ static int handle_update(const hs_parent_conf_t *conf, const uint8_t *wire, size
 	}
 	/* 8: the signer is the child */
 	if (!hs_dname_in_zone(r->child, conf->zone) || hs_dname_equal(r->child, conf->zone)) {
-		name_text(conf->zone, zname, sizeof(zname));
+		hs_dname_text(conf->zone, zname, sizeof(zname));
 		return refuse(r, HS_EINVAL, KNOT_RCODE_REFUSED, 0, -1,
 		              "signer %s is not a child of %s", sname, zname);
 	}
@@ -457,7 +450,7 @@ static int handle_keystate(const hs_parent_conf_t *conf, const uint8_t *wire, si
 	knot_dname_to_lower(r->child);
 	r->keytag = ks.key_id;
 	char cname[KNOT_DNAME_TXT_MAXLEN + 1];
-	name_text(child, cname, sizeof(cname));
+	hs_dname_text(child, cname, sizeof(cname));
 	if (!hs_dname_in_zone(r->child, conf->zone) || hs_dname_equal(r->child, conf->zone)) {
 		return refuse(r, HS_EINVAL, KNOT_RCODE_REFUSED, 0, -1, "%s is not a child of ours", cname);
 	}
@@ -614,7 +607,7 @@ int hs_parent_ds_check(const hs_chgs_t *chgs, const knot_dname_t *child,
 		return HS_EINVAL;
 	}
 	char cname[KNOT_DNAME_TXT_MAXLEN + 1];
-	name_text(child, cname, sizeof(cname));
+	hs_dname_text(child, cname, sizeof(cname));
 	for (size_t i = 0; i < chgs->n; i++) {
 		const hs_chg_t *c = &chgs->v[i];
 		if (c->op != HS_CHG_ADD || c->type != KNOT_RRTYPE_DS || !hs_dname_equal(c->owner, child)) {

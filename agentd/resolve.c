@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "agentd/resolve.h"
+#include "common/zone.h"
 #include "libhsync/error.h"
 #include "libhsync/pkt.h"
 
@@ -114,13 +115,6 @@ int hs_resolve_answer(const knot_pkt_t *pkt, const knot_dname_t *qname, uint16_t
 	return HS_ENOTFOUND;
 }
 
-static void name_text(const knot_dname_t *name, char *buf, size_t size)
-{
-	if (knot_dname_to_str(buf, name, size) == NULL) {
-		snprintf(buf, size, "?");
-	}
-}
-
 static const char *rcode_name(uint8_t rcode)
 {
 	const knot_lookup_t *l = knot_lookup_by_id(knot_rcode_names, rcode);
@@ -136,7 +130,7 @@ static int check_parsed(const knot_pkt_t *pkt, const knot_dname_t *qname, uint16
 	    !knot_dname_is_case_equal(knot_pkt_qname(pkt), qname)) {
 		char q[KNOT_DNAME_TXT_MAXLEN + 1] = "(none)";
 		if (knot_wire_get_qdcount(pkt->wire) == 1) {
-			name_text(knot_pkt_qname(pkt), q, sizeof(q));
+			hs_dname_text(knot_pkt_qname(pkt), q, sizeof(q));
 		}
 		return why(reason, cap, HS_EDISC_MISMATCH,
 		           "answer from resolver %s is for another question (%s type %u)",

@@ -14,6 +14,7 @@
  * A node whose last RRset goes stays (empty, nsets 0) in both tables until
  * the next sort, so that re-adding it is cheap; iteration never sees it.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +79,17 @@ bool hs_dname_equal(const knot_dname_t *a, const knot_dname_t *b)
 		}
 	}
 	return true;
+}
+
+const char *hs_dname_text(const knot_dname_t *name, char *buf, size_t size)
+{
+	if (buf == NULL || size == 0) {
+		return "?";
+	}
+	if (name == NULL || knot_dname_to_str(buf, name, size) == NULL) {
+		snprintf(buf, size, "?");
+	}
+	return buf;
 }
 
 static int labels(const uint8_t *d, const uint8_t **lab)

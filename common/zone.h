@@ -246,6 +246,13 @@ bool hs_dname_in_zone(const knot_dname_t *name, const knot_dname_t *origin);
 /* Case-insensitive equality of two names. */
 bool hs_dname_equal(const knot_dname_t *a, const knot_dname_t *b);
 
+/*
+ * name as presentation text into buf (size bytes, KNOT_DNAME_TXT_MAXLEN + 1
+ * is always enough), "?" when it cannot be written (NULL, too small).
+ * Returns buf, for messages.
+ */
+const char *hs_dname_text(const knot_dname_t *name, char *buf, size_t size);
+
 /* ---- RFC 1982 serial number arithmetic (SERIAL_BITS = 32) ---------------------- */
 
 #define HS_SERIAL_UNDEFINED 2

@@ -37,17 +37,10 @@ struct hs_catalog_reader {
 
 /* ---- small helpers ------------------------------------------------------------ */
 
-static void name_text(const knot_dname_t *name, char *buf, size_t cap)
-{
-	if (knot_dname_to_str(buf, name, cap) == NULL) {
-		snprintf(buf, cap, "?");
-	}
-}
-
 /* A one-label name ("\x02m1\x00") as text without the final dot. */
 static void id_text(const knot_dname_t *id, char *buf, size_t cap)
 {
-	name_text(id, buf, cap);
+	hs_dname_text(id, buf, cap);
 	size_t n = strlen(buf);
 	if (n > 1 && buf[n - 1] == '.') {
 		buf[n - 1] = '\0';
@@ -308,7 +301,7 @@ static int member_node(const knot_rrset_t *rr, const knot_dname_t *catalog, cons
                        void *ctx)
 {
 	char owner[NAME_TXT];
-	name_text(rr->owner, owner, sizeof(owner));
+	hs_dname_text(rr->owner, owner, sizeof(owner));
 	if (rr->rrs.count != 1) {
 		issue(cb, ctx, HS_CATALOG_MULTI_PTR, "%s: %smember node %s has %u PTR records%s",
 		      cat, per_member ? "" : BROKEN, owner, (unsigned)rr->rrs.count,
@@ -347,7 +340,7 @@ static void dedupe(cands_t *l, const char *cat, bool per_member, bool *broken,
 		}
 		if (j - i > 1) {
 			char zone[NAME_TXT], ids[LINE_MAX_LEN / 2], id[NAME_TXT], rest[LINE_MAX_LEN / 2];
-			name_text(l->m[i].zone, zone, sizeof(zone));
+			hs_dname_text(l->m[i].zone, zone, sizeof(zone));
 			size_t o = 0, ro = 0;
 			ids[0] = rest[0] = '\0';
 			for (size_t k = i; k < j; k++) {
@@ -391,7 +384,7 @@ static int evaluate(hs_catalog_t **out, hs_zone_t *zone, unsigned flags, size_t 
 	*out = NULL;
 	const knot_dname_t *catalog = hs_zone_origin(zone);
 	char cat[NAME_TXT];
-	name_text(catalog, cat, sizeof(cat));
+	hs_dname_text(catalog, cat, sizeof(cat));
 	bool per_member = (flags & HS_CATALOG_PER_MEMBER) != 0;
 	bool broken = false;
 
@@ -494,7 +487,7 @@ int hs_catalog_reader_add_rr(hs_catalog_reader_t *r, const knot_dname_t *owner, 
 	if (rclass != KNOT_CLASS_IN || !hs_dname_in_zone(owner, catalog)) {
 		if (r->foreign++ == 0) {
 			char o[NAME_TXT], t[32];
-			name_text(owner, o, sizeof(o));
+			hs_dname_text(owner, o, sizeof(o));
 			if (knot_rrtype_to_string(type, t, sizeof(t)) < 0) {
 				snprintf(t, sizeof(t), "TYPE%u", (unsigned)type);
 			}
@@ -621,21 +614,21 @@ int hs_catalog_diff_lines(const hs_catalog_diff_t *d, const knot_dname_t *catalo
 	}
 	char cat[NAME_TXT], zone[NAME_TXT], id[NAME_TXT], oid[NAME_TXT];
 	char line[LINE_MAX_LEN];
-	name_text(catalog, cat, sizeof(cat));
+	hs_dname_text(catalog, cat, sizeof(cat));
 	for (size_t i = 0; i < d->added_count; i++) {
-		name_text(d->added[i]->zone, zone, sizeof(zone));
+		hs_dname_text(d->added[i]->zone, zone, sizeof(zone));
 		id_text(d->added[i]->id, id, sizeof(id));
 		snprintf(line, sizeof(line), "%s: member %s added (unique-id %s)", cat, zone, id);
 		cb(line, ctx);
 	}
 	for (size_t i = 0; i < d->removed_count; i++) {
-		name_text(d->removed[i]->zone, zone, sizeof(zone));
+		hs_dname_text(d->removed[i]->zone, zone, sizeof(zone));
 		id_text(d->removed[i]->id, id, sizeof(id));
 		snprintf(line, sizeof(line), "%s: member %s removed (unique-id %s)", cat, zone, id);
 		cb(line, ctx);
 	}
 	for (size_t i = 0; i < d->reset_count; i++) {
-		name_text(d->reset[i]->zone, zone, sizeof(zone));
+		hs_dname_text(d->reset[i]->zone, zone, sizeof(zone));
 		id_text(d->reset[i]->id, id, sizeof(id));
 		const hs_catalog_member_t *om = hs_catalog_find(old, d->reset[i]->zone);
 		if (om != NULL) {

@@ -556,6 +556,18 @@ static void check_every_rr(const hs_zone_t *z)
 	ck_assert_uint_eq(hs_zone_count(z), n);
 }
 
+START_TEST(dname_text)
+{
+	char buf[KNOT_DNAME_TXT_MAXLEN + 1], small[4];
+	ck_assert_str_eq(hs_dname_text((const knot_dname_t *)"\x03www\x02" "Ex", buf, sizeof(buf)),
+	                 "www.Ex.");
+	ck_assert_str_eq(hs_dname_text((const knot_dname_t *)"", buf, sizeof(buf)), ".");
+	ck_assert_str_eq(hs_dname_text(NULL, buf, sizeof(buf)), "?");
+	ck_assert_str_eq(hs_dname_text((const knot_dname_t *)"\x03www\x00", small, sizeof(small)), "?");
+	ck_assert_str_eq(hs_dname_text((const knot_dname_t *)"", NULL, 0), "?");
+}
+END_TEST
+
 START_TEST(rrsig_ttls_kept)
 {
 	hs_zone_t *z = signed_zone();
@@ -959,6 +971,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, canonical_order);
 	tcase_add_test(tc, canonical_cmp);
+	tcase_add_test(tc, dname_text);
 	tcase_add_test(tc, same_content_any_input_order);
 	tcase_add_test(tc, add_remove_find);
 	tcase_add_test(tc, refuse_bad_rr);
