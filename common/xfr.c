@@ -585,6 +585,9 @@ struct hs_xfr_in {
 	uint8_t *buf;                 /* copy of the message being parsed */
 	hs_xfr_filter_fn filter;
 	void *filter_arg;
+	bool deltas_only;             /* IXFR: check the deltas, build no zone */
+	hs_xfr_has_fn has;            /* deltas_only: what cur holds (NULL: look in cur) */
+	void *has_arg;
 	dnssec_tsig_ctx_t *hmac;      /* open over unsigned messages since the last MAC */
 	unsigned unsigned_run;        /* how many (RFC 8945 5.3.1: at most 99) */
 };
@@ -596,6 +599,15 @@ void hs_xfr_in_filter(hs_xfr_in_t *x, hs_xfr_filter_fn fn, void *arg)
 	if (x != NULL) {
 		x->filter = fn;
 		x->filter_arg = arg;
+	}
+}
+
+void hs_xfr_in_deltas_only(hs_xfr_in_t *x, hs_xfr_has_fn has, void *arg)
+{
+	if (x != NULL) {
+		x->deltas_only = true;
+		x->has = has;
+		x->has_arg = arg;
 	}
 }
 
@@ -695,9 +707,141 @@ static int start_axfr(hs_xfr_in_t *x)
 	return ret;
 }
 
+/* Whether zone z holds the one RR (owner, type, rd); TTL and class ignored. */
+static bool zone_has_rr(const hs_zone_t *z, const knot_dname_t *owner, uint16_t type,
+                        const knot_rdata_t *rd)
+{
+	knot_rrset_t view;
+	int ret;
+	if (type == KNOT_RRTYPE_RRSIG) {
+		uint16_t covered = rd->len >= 2 ? knot_wire_read_u16(rd->data) : 0;
+		ret = hs_zone_find_rrsig(z, owner, covered, &view);
+	} else {
+		ret = hs_zone_find(z, owner, type, &view);
+	}
+	return ret == HS_EOK && knot_rdataset_member(&view.rrs, rd);
+}
+
+/*
+ * Checking a chain without a copy of cur: gone holds the RRs of cur that
+ * earlier deltas removed, plus the RRs they added that cur did not hold.
+ * An RR is in the zone after them iff it is in plus, or in cur and not in
+ * gone. Both stay as small as the changes.
+ */
+struct overlay {
+	hs_xfr_in_t *x;
+	hs_zone_t *gone, *plus;
+};
+
+static bool cur_has(const struct overlay *o, const knot_rrset_t *one)
+{
+	hs_xfr_in_t *x = o->x;
+	if (x->has != NULL) {
+		return x->has(one, x->has_arg);
+	}
+	return zone_has_rr(x->cur, one->owner, one->type, one->rrs.rdata);
+}
+
+static bool now_has(const struct overlay *o, const knot_rrset_t *one)
+{
+	const knot_rdata_t *rd = one->rrs.rdata;
+	if (zone_has_rr(o->plus, one->owner, one->type, rd)) {
+		return true;
+	}
+	return !zone_has_rr(o->gone, one->owner, one->type, rd) && cur_has(o, one);
+}
+
+/* Calls fn for each RR of z as a one-RR view; stops at the first error. */
+static int each_rr(hs_zone_t *z, int (*fn)(struct overlay *, hs_diff_t *, const knot_rrset_t *),
+                   struct overlay *o, hs_diff_t *d)
+{
+	hs_zone_iter_t it;
+	knot_rrset_t rr;
+	int ret = hs_zone_iter_begin(z, 0, &it);
+	while (ret == HS_EOK && hs_zone_iter_next(&it, &rr)) {
+		knot_rdata_t *rd = rr.rrs.rdata;
+		for (uint16_t i = 0; ret == HS_EOK && i < rr.rrs.count; i++) {
+			knot_rrset_t one = rr;
+			one.rrs.count = 1;
+			one.rrs.size = knot_rdata_size(rd->len);
+			one.rrs.rdata = rd;
+			ret = fn(o, d, &one);
+			rd = knot_rdataset_next(rd);
+		}
+	}
+	return ret;
+}
+
+static int check_removed(struct overlay *o, hs_diff_t *d, const knot_rrset_t *one)
+{
+	(void)d;
+	return now_has(o, one) ? HS_EOK : HS_EXFR_DELTA;
+}
+
+/* As hs_zone_apply(): an RR added must not be there unless d removes it. */
+static int check_added(struct overlay *o, hs_diff_t *d, const knot_rrset_t *one)
+{
+	if (now_has(o, one) && !zone_has_rr(d->removed, one->owner, one->type, one->rrs.rdata)) {
+		return HS_EXFR_DELTA;
+	}
+	return HS_EOK;
+}
+
+static int note_removed(struct overlay *o, hs_diff_t *d, const knot_rrset_t *one)
+{
+	(void)d;
+	if (zone_has_rr(o->plus, one->owner, one->type, one->rrs.rdata)) {
+		return hs_zone_remove(o->plus, one);
+	}
+	return hs_zone_add(o->gone, one, NULL);
+}
+
+static int note_added(struct overlay *o, hs_diff_t *d, const knot_rrset_t *one)
+{
+	(void)d;
+	if (zone_has_rr(o->gone, one->owner, one->type, one->rrs.rdata)) {
+		return hs_zone_remove(o->gone, one);
+	}
+	return hs_zone_add(o->plus, one, NULL);
+}
+
+/*
+ * The IXFR is complete, deltas only: check the chain against cur as
+ * hs_zone_apply() would, one delta after the other, in time and memory in
+ * proportion to the deltas. cur is only read.
+ */
+static int check_ixfr(hs_xfr_in_t *x)
+{
+	struct overlay o = { .x = x };
+	int ret = hs_zone_new(x->origin, KNOT_CLASS_IN, &o.gone);
+	if (ret == HS_EOK) {
+		ret = hs_zone_new(x->origin, KNOT_CLASS_IN, &o.plus);
+	}
+	for (size_t i = 0; ret == HS_EOK && i < x->ndeltas; i++) {
+		hs_diff_t *d = x->deltas[i];
+		bool last = i + 1 == x->ndeltas;
+		ret = each_rr(d->removed, check_removed, &o, d);
+		if (ret == HS_EOK) {
+			ret = each_rr(d->added, check_added, &o, d);
+		}
+		if (ret == HS_EOK && !last) {
+			ret = each_rr(d->removed, note_removed, &o, d);
+		}
+		if (ret == HS_EOK && !last) {
+			ret = each_rr(d->added, note_added, &o, d);
+		}
+	}
+	hs_zone_free(o.gone);
+	hs_zone_free(o.plus);
+	return ret;
+}
+
 /* The IXFR is complete: apply the differences to a copy of cur. */
 static int finish_ixfr(hs_xfr_in_t *x)
 {
+	if (x->deltas_only) {
+		return check_ixfr(x);
+	}
 	int ret = hs_zone_copy(x->cur, &x->zone);
 	for (size_t i = 0; ret == HS_EOK && i < x->ndeltas; i++) {
 		ret = hs_zone_apply(x->zone, x->deltas[i]);

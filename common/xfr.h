@@ -29,8 +29,11 @@
  * RFC 8945 5.3.1 allows) and each
  * RR (class, owner within the zone, SOA placement, serial chain) as it
  * arrives, and builds a new zone (AXFR) or a list of differences which it
- * applies, checked, to a copy of the current zone (IXFR). The current zone
- * is only read, never changed: on any error the caller keeps it.
+ * applies, checked, to a copy of the current zone (IXFR), or with
+ * hs_xfr_in_deltas_only() only checks against the current zone, in time
+ * and memory in proportion to the differences, for a caller that applies
+ * them in place. The current zone is only read, never changed: on any
+ * error the caller keeps it.
  *
  * Differences (hs_diff_t, common/zone.h) carry the SOA: removed holds the
  * old SOA and added the new one, as hs_zone_diff() of two versions gives.
@@ -197,6 +200,23 @@ typedef bool (*hs_xfr_filter_fn)(const knot_rrset_t *rr, void *arg);
 void hs_xfr_in_filter(hs_xfr_in_t *x, hs_xfr_filter_fn fn, void *arg);
 
 /*
+ * IXFR without a zone copy: at the end the chain of differences is checked
+ * against cur exactly as applying it to a copy would (each removed RR is in
+ * cur as changed by the differences before, each added RR is not, unless
+ * the same difference removes it; else HS_EXFR_DELTA), but no zone is
+ * built: hs_xfr_in_take_zone() gives NULL for an IXFR and the caller
+ * applies hs_xfr_in_take_deltas() in order (hs_zone_apply() each, which
+ * cannot then fail but for HS_ENOMEM). Costs memory and time in proportion
+ * to the differences, not the zone. has(rr, arg) (one RR, borrowed; TTL to
+ * be ignored) tells whether the current zone holds rr, for a caller whose
+ * current zone is not one hs_zone_t; NULL looks in cur. cur must still be
+ * given (its SOA serial starts the chain). Call before the first
+ * hs_xfr_in_feed(). AXFR answers are not affected.
+ */
+typedef bool (*hs_xfr_has_fn)(const knot_rrset_t *rr, void *arg);
+void hs_xfr_in_deltas_only(hs_xfr_in_t *x, hs_xfr_has_fn has, void *arg);
+
+/*
  * Feed the next response message (wire[len], read only during the call).
  * Returns HS_XFR_MORE (feed the next), HS_XFR_DONE (complete and checked:
  * take the result), or an error, after which the consumer takes nothing
@@ -237,7 +257,8 @@ size_t hs_xfr_in_rrs(const hs_xfr_in_t *x);
 /*
  * After HS_XFR_DONE: the new zone, STOLEN (the caller frees it; a second
  * call gives NULL). AXFR: the transferred zone; IXFR: a copy of cur with
- * the differences applied; up to date: NULL.
+ * the differences applied (NULL with hs_xfr_in_deltas_only()); up to
+ * date: NULL.
  */
 hs_zone_t *hs_xfr_in_take_zone(hs_xfr_in_t *x);
 

@@ -4,6 +4,7 @@
  * server side (hs_xfr_out) feeds the client side (hs_xfr_in) message by
  * message. Interop with knotd and kdig is in test_xfrnet.c.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,6 +342,196 @@ START_TEST(ixfr_chain)
 		hs_zone_free(c);
 	}
 	versions_free(&vs);
+}
+END_TEST
+
+/*
+ * IXFR with hs_xfr_in_deltas_only(): checked against cur, no zone built;
+ * the deltas applied to cur in place give the new version. has: NULL
+ * (look in cur) or a callback over another zone holding the same.
+ */
+struct has_arg {
+	hs_zone_t *z;
+	size_t calls;
+};
+
+static bool has_in(const knot_rrset_t *rr, void *arg)
+{
+	struct has_arg *h = arg;
+	h->calls++;
+	ck_assert_int_eq(rr->rrs.count, 1);
+	knot_rrset_t view;
+	int ret = rr->type == KNOT_RRTYPE_RRSIG
+	        ? hs_zone_find_rrsig(h->z, rr->owner, knot_wire_read_u16(rr->rrs.rdata->data), &view)
+	        : hs_zone_find(h->z, rr->owner, rr->type, &view);
+	return ret == HS_EOK && knot_rdataset_member(&view.rrs, rr->rrs.rdata);
+}
+
+static void deltas_in(hs_zone_t *server, hs_diff_t **sd, size_t snd, hs_zone_t *cur,
+                      struct has_arg *h, hs_diff_t ***d, size_t *n)
+{
+	struct pair p;
+	pair_init(&p, KNOT_RRTYPE_IXFR, cur, NULL, NULL);
+	hs_xfr_in_t *x = NULL;
+	ck_assert_int_eq(hs_xfr_in_new(p.cq, cur, NULL, &x), HS_EOK);
+	hs_xfr_in_deltas_only(x, h != NULL ? has_in : NULL, h);
+	struct run r = serve(&p, server, sd, snd, 0, false, x, NULL, 0);
+	ck_assert_int_eq(r.feed, HS_XFR_DONE);
+	ck_assert_int_eq(hs_xfr_in_kind(x), HS_XFR_IXFR);
+	ck_assert_ptr_null(hs_xfr_in_take_zone(x));
+	hs_xfr_in_take_deltas(x, d, n);
+	hs_xfr_in_free(x);
+	pair_free(&p);
+}
+
+START_TEST(ixfr_deltas_only)
+{
+	struct versions vs;
+	versions_make(&vs);
+	for (int from = 1; from <= 3; from++) {
+		for (int cb = 0; cb < 2; cb++) {
+			hs_zone_t *cur = NULL;
+			ck_assert_int_eq(hs_zone_copy(vs.v[from], &cur), HS_EOK);
+			struct has_arg h = { .z = vs.v[from] };
+			hs_diff_t **d = NULL;
+			size_t n = 0;
+			deltas_in(vs.v[4], vs.d, 3, cur, cb ? &h : NULL, &d, &n);
+			ck_assert_uint_eq(n, (size_t)(4 - from));
+			ck_assert(hs_zone_equal(cur, vs.v[from]));  /* only read */
+			ck_assert(cb == 0 || h.calls > 0);
+			for (size_t i = 0; i < n; i++) {
+				ck_assert_int_eq(hs_zone_apply(cur, d[i]), HS_EOK);
+				hs_diff_free(d[i]);
+			}
+			free(d);
+			ck_assert(hs_zone_equal(cur, vs.v[4]));
+			hs_zone_free(cur);
+		}
+	}
+	versions_free(&vs);
+}
+END_TEST
+
+/* A chain that fits only with each difference on top of the ones before. */
+START_TEST(ixfr_deltas_only_overlap)
+{
+	hs_zone_t *v[4] = { zone_text(V1) };
+	for (int i = 1; i < 4; i++) {
+		ck_assert_int_eq(hs_zone_copy(v[i - 1], &v[i]), HS_EOK);
+		bump(v[i], (uint32_t)i + 1);
+	}
+	/* 1->2 adds x and removes old; 2->3 removes x and adds old back;
+	 * 3->4 adds x again. */
+	add_text(v[1], "x A 192.0.2.99\n");
+	knot_dname_t *old = knot_dname_from_str_alloc("old.example.com.");
+	ck_assert_int_eq(hs_zone_remove_rrset(v[1], old, KNOT_RRTYPE_TXT), HS_EOK);
+	add_text(v[3], "x A 192.0.2.99\n");
+	knot_dname_free(old, NULL);
+	hs_diff_t *sd[3];
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(hs_zone_diff(v[i], v[i + 1], &sd[i]), HS_EOK);
+	}
+	hs_zone_t *cur = zone_text(V1);
+	hs_diff_t **d = NULL;
+	size_t n = 0;
+	deltas_in(v[3], sd, 3, cur, NULL, &d, &n);
+	ck_assert_uint_eq(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_int_eq(hs_zone_apply(cur, d[i]), HS_EOK);
+		hs_diff_free(d[i]);
+	}
+	free(d);
+	ck_assert(hs_zone_equal(cur, v[3]));
+	hs_zone_free(cur);
+	for (int i = 0; i < 4; i++) {
+		hs_zone_free(v[i]);
+		if (i < 3) {
+			hs_diff_free(sd[i]);
+		}
+	}
+}
+END_TEST
+
+/* Heap in use: ASan's count in the sanitizer build, else malloc's. */
+size_t __sanitizer_get_current_allocated_bytes(void) __attribute__((weak));
+
+static size_t heap_used(void)
+{
+	if (__sanitizer_get_current_allocated_bytes != NULL) {
+		return __sanitizer_get_current_allocated_bytes();
+	}
+	return mallinfo2().uordblks;
+}
+
+/*
+ * One change into a zone of 200,000 names (400,000 records): with
+ * deltas_only the consumer holds no copy of the zone (heap growth far
+ * below one zone), without it it does (so the measure measures).
+ */
+START_TEST(ixfr_big_no_copy)
+{
+	hs_zone_t *cur = zone_big(1, 200000, "big");
+	size_t zmem = hs_zone_memory(cur);
+	hs_diff_t *d = NULL;
+	ck_assert_int_eq(hs_diff_new(origin(), KNOT_CLASS_IN, &d), HS_EOK);
+	add_text(d->removed, "@ SOA ns1 hostmaster 1 3600 600 86400 300\nhost4711 A 10.0.18.103\n");
+	add_text(d->added, "@ SOA ns1 hostmaster 2 3600 600 86400 300\nhost4711 A 10.9.9.9\n");
+	hs_zone_t *server = NULL;
+	ck_assert_int_eq(hs_zone_copy(cur, &server), HS_EOK);
+	ck_assert_int_eq(hs_zone_apply(server, d), HS_EOK);
+	for (int deltas_only = 1; deltas_only >= 0; deltas_only--) {
+		struct pair p;
+		pair_init(&p, KNOT_RRTYPE_IXFR, cur, NULL, NULL);
+		size_t before = heap_used();
+		hs_xfr_in_t *x = NULL;
+		ck_assert_int_eq(hs_xfr_in_new(p.cq, cur, NULL, &x), HS_EOK);
+		if (deltas_only) {
+			hs_xfr_in_deltas_only(x, NULL, NULL);
+		}
+		struct run r = serve(&p, server, &d, 1, 0, false, x, NULL, 0);
+		ck_assert_int_eq(r.feed, HS_XFR_DONE);
+		ck_assert_int_eq(hs_xfr_in_kind(x), HS_XFR_IXFR);
+		size_t grew = heap_used() - before;
+		if (deltas_only) {
+			ck_assert_msg(grew < zmem / 100, "grew %zu, zone %zu", grew, zmem);
+			ck_assert_ptr_null(hs_xfr_in_take_zone(x));
+		} else {
+			ck_assert_msg(grew > zmem / 2, "grew %zu, zone %zu", grew, zmem);
+			hs_zone_t *z = hs_xfr_in_take_zone(x);
+			ck_assert(hs_zone_equal(z, server));
+			hs_zone_free(z);
+		}
+		hs_xfr_in_free(x);
+		pair_free(&p);
+	}
+	/* One that does not fit (removes an A record cur does not have):
+	 * refused, cur unchanged. */
+	hs_zone_t *keep = NULL;
+	ck_assert_int_eq(hs_zone_copy(cur, &keep), HS_EOK);
+	hs_diff_t *bad = NULL;
+	ck_assert_int_eq(hs_diff_new(origin(), KNOT_CLASS_IN, &bad), HS_EOK);
+	add_text(bad->removed, "@ SOA ns1 hostmaster 1 3600 600 86400 300\nhost4711 A 10.9.9.9\n");
+	add_text(bad->added, "@ SOA ns1 hostmaster 2 3600 600 86400 300\nhost4711 A 10.0.18.103\n");
+	struct pair p;
+	pair_init(&p, KNOT_RRTYPE_IXFR, cur, NULL, NULL);
+	hs_xfr_in_t *x = NULL;
+	ck_assert_int_eq(hs_xfr_in_new(p.cq, cur, NULL, &x), HS_EOK);
+	hs_xfr_in_deltas_only(x, NULL, NULL);
+	struct run r = serve(&p, server, &bad, 1, 0, false, x, NULL, 0);
+	ck_assert_int_eq(r.feed, HS_EXFR_DELTA);
+	hs_diff_t **got = NULL;
+	size_t n = 1;
+	hs_xfr_in_take_deltas(x, &got, &n);
+	ck_assert_ptr_null(got);
+	ck_assert_uint_eq(n, 0);
+	hs_xfr_in_free(x);
+	pair_free(&p);
+	ck_assert(hs_zone_equal(cur, keep));
+	hs_diff_free(bad);
+	hs_diff_free(d);
+	hs_zone_free(keep);
+	hs_zone_free(server);
+	hs_zone_free(cur);
 }
 END_TEST
 
@@ -715,8 +906,12 @@ static size_t raw_answer(struct pair *p, uint8_t *out, const char *rrtext, uint1
 #define SOA2 "@ SOA ns1 hostmaster 2 3600 600 86400 300"
 #define SOA5 "@ SOA ns1 hostmaster 5 3600 600 86400 300"
 
-/* Feed raw messages to an IXFR (or AXFR) consumer over V1 and expect err. */
-static void expect_err(uint16_t qtype, const char *const *msgs, uint16_t rcode, int err)
+/*
+ * Feed raw messages to an IXFR (or AXFR) consumer over V1 and expect err;
+ * the consumer builds the zone, or with deltas_only checks only.
+ */
+static void expect_err_mode(uint16_t qtype, const char *const *msgs, uint16_t rcode, int err,
+                            bool deltas_only)
 {
 	hs_zone_t *cur = zone_text(V1);
 	hs_zone_t *keep = NULL;
@@ -725,6 +920,9 @@ static void expect_err(uint16_t qtype, const char *const *msgs, uint16_t rcode, 
 	pair_init(&p, qtype, cur, NULL, NULL);
 	hs_xfr_in_t *x = NULL;
 	ck_assert_int_eq(hs_xfr_in_new(p.cq, cur, NULL, &x), HS_EOK);
+	if (deltas_only) {
+		hs_xfr_in_deltas_only(x, NULL, NULL);
+	}
 	static uint8_t wire[KNOT_WIRE_MAX_PKTSIZE];
 	int ret = HS_XFR_MORE;
 	for (size_t i = 0; msgs[i] != NULL && ret >= 0; i++) {
@@ -740,10 +938,21 @@ static void expect_err(uint16_t qtype, const char *const *msgs, uint16_t rcode, 
 	ck_assert_ptr_null(hs_xfr_in_take_zone(x));
 	ck_assert_int_eq(hs_xfr_in_kind(x), HS_XFR_NONE);
 	ck_assert(hs_zone_equal(cur, keep));
+	hs_diff_t **d = NULL;
+	size_t n = 1;
+	hs_xfr_in_take_deltas(x, &d, &n);
+	ck_assert_ptr_null(d);
+	ck_assert_uint_eq(n, 0);
 	hs_xfr_in_free(x);
 	pair_free(&p);
 	hs_zone_free(cur);
 	hs_zone_free(keep);
+}
+
+static void expect_err(uint16_t qtype, const char *const *msgs, uint16_t rcode, int err)
+{
+	expect_err_mode(qtype, msgs, rcode, err, false);
+	expect_err_mode(qtype, msgs, rcode, err, true);
 }
 
 START_TEST(bad_first_not_soa)
@@ -820,6 +1029,22 @@ START_TEST(bad_ixfr_delta)
 	/* The old SOA's other fields differ from ours: it does not fit. */
 	const char *e[] = { SOA2 "\n@ SOA ns1 hostmaster 1 7200 600 86400 300\n" SOA2 "\n" SOA2, NULL };
 	expect_err(KNOT_RRTYPE_IXFR, e, 0, HS_EXFR_DELTA);
+	/* Chains where each difference fits V1 but not V1 after the ones
+	 * before: removes again what 1->2 removed; adds again what 1->2
+	 * added; removes what 1->2 added and 2->5 then adds it twice over. */
+	const char *f[] = { SOA5 "\n" SOA1 "\nold TXT \"going\"\n" SOA2 "\n"
+	                    SOA2 "\nold TXT \"going\"\n" SOA5 "\n" SOA5, NULL };
+	expect_err(KNOT_RRTYPE_IXFR, f, 0, HS_EXFR_DELTA);
+	const char *g[] = { SOA5 "\n" SOA1 "\n" SOA2 "\nnew A 192.0.2.7\n"
+	                    SOA2 "\n" SOA5 "\nnew A 192.0.2.7\n" SOA5, NULL };
+	expect_err(KNOT_RRTYPE_IXFR, g, 0, HS_EXFR_DELTA);
+	/* The second difference is fine, the third does not fit: nothing of
+	 * the first two is kept either. */
+	const char *h[] = { SOA5 "\n" SOA1 "\n" SOA2 "\nnew A 192.0.2.7\n"
+	                    SOA2 "\nnew A 192.0.2.7\n@ SOA ns1 hostmaster 3 3600 600 86400 300\n"
+	                    "@ SOA ns1 hostmaster 3 3600 600 86400 300\nnew A 192.0.2.7\n" SOA5
+	                    "\n" SOA5, NULL };
+	expect_err(KNOT_RRTYPE_IXFR, h, 0, HS_EXFR_DELTA);
 }
 END_TEST
 
@@ -1013,6 +1238,9 @@ static Suite *suite(void)
 	tcase_add_test(t, axfr_big);
 	tcase_add_test(t, axfr_huge_rrset);
 	tcase_add_test(t, ixfr_chain);
+	tcase_add_test(t, ixfr_deltas_only);
+	tcase_add_test(t, ixfr_deltas_only_overlap);
+	tcase_add_test(t, ixfr_big_no_copy);
 	tcase_add_test(t, ixfr_uptodate);
 	tcase_add_test(t, ixfr_as_axfr);
 	tcase_add_test(t, ixfr_udp);
