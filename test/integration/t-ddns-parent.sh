@@ -161,3 +161,12 @@ r=$(send "$W/after.bin")
 [ "$r" = "NOERROR signed ede=- ks=-" ] || fail "UPDATE with the manually trusted key after restart: $r"
 [ "$(at_parent $C NS)" = "ns1.$C ns4.$C " ] || fail "NS at named after restart: $(at_parent $C NS)"
 ok "manual trust via the control socket replaces the old key; trust survives a restart"
+
+# --- the primary gone: the child is told SERVFAIL, nothing is claimed
+if [ "$P_PRIMARY" = "$P_NAMED" ]; then kill "$PID_named"; else kill "$PID_knotd"; fi
+sleep 0.3
+upd "$W/gone.bin" "$C2KEY" "add:$C:300:NS:ns5.$C"
+r=$(send "$W/gone.bin" tcp)
+[ "$r" = "SERVFAIL signed ede=- ks=-" ] || fail "UPDATE while the primary is down: $r"
+grep -q "did not take the UPDATE" "$W/agentd.log" || fail "primary failure not logged"
+ok "primary down: the UPDATE is answered SERVFAIL (signed) and the failure logged"
