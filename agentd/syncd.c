@@ -57,7 +57,7 @@ struct szone {
 	char txt[KNOT_DNAME_TXT_MAXLEN + 1];
 	char *path;
 	hs_proc_t *proc;
-	bool loaded;            /* restored from disk: RFI to peers without a part */
+	bool loaded;            /* restored from disk */
 	bool kick;              /* tick now */
 	bool update_busy;
 	bool update_again;
@@ -998,8 +998,8 @@ void agd_syncd_peer(agd_syncd_t *sd, const hs_peer_t *p)
 			continue;
 		}
 		(void)hs_proc_peer_state(z->proc, p->identity, p->state, now);
-		if (peer_reachable(p) && z->loaded) {
-			send_rfis(sd, z);
+		if (peer_reachable(p)) {
+			send_rfis(sd, z);   /* parts missing (a restart, a lost SYNC) */
 		}
 		z->kick = true;
 	}
