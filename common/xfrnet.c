@@ -109,6 +109,9 @@ static int fetch_xfr(hs_xfr_fetch_t *f, uint16_t qtype)
 		return ret;
 	}
 	hs_xfr_in_filter(f->in, f->opts.filter, f->opts.filter_arg);
+	if (f->opts.ixfr_deltas_only) {
+		hs_xfr_in_deltas_only(f->in, f->opts.has, f->opts.has_arg);
+	}
 	struct hs_net_query_opts o = fetch_net_opts(f, true);
 	return hs_net_stream(f->loop, (const struct sockaddr *)&f->to, f->query->wire, f->query->size,
 	                     &o, stream_cb, f, &f->q);

@@ -38,14 +38,21 @@ struct hs_xfr_fetch_opts {
 	const struct sockaddr *source;  /* local address to bind, or NULL */
 	hs_xfr_filter_fn filter;        /* keep only these RRs (hs_xfr_in_filter), or NULL */
 	void *filter_arg;
+	bool ixfr_deltas_only;          /* IXFR: check the differences against cur and
+	                                   give them alone, no zone built
+	                                   (hs_xfr_in_deltas_only) */
+	hs_xfr_has_fn has;              /* with ixfr_deltas_only: what cur holds, or NULL */
+	void *has_arg;
 };
 
 /*
  * The outcome, handed to the callback. err 0: kind says what came:
  *   HS_XFR_UPTODATE  the primary has our serial (zone NULL)
  *   HS_XFR_AXFR      zone is the new zone
- *   HS_XFR_IXFR      zone is cur with the differences applied, and deltas
- *                    the differences, oldest first
+ *   HS_XFR_IXFR      zone is cur with the differences applied (NULL with
+ *                    ixfr_deltas_only: the caller applies them), and
+ *                    deltas the differences, oldest first, checked to fit
+ *                    cur in that order
  * zone and deltas are STOLEN by the callback if it sets them to NULL
  * (deltas: each hs_diff_free(), the array free()); else they are freed
  * after it returns. err < 0: why it failed (codes of hs_xfr_in_feed(),

@@ -236,6 +236,7 @@ struct fres {
 	hs_xfr_kind_t kind;
 	hs_zone_t *zone;
 	size_t nd;
+	hs_diff_t **deltas;     /* stolen too */
 	bool fell_back;
 	uint16_t rcode;
 	uint32_t serial;
@@ -251,12 +252,24 @@ static void fetch_cb(struct hs_xfr_fetch_result *r, void *arg)
 	f->zone = r->zone;
 	r->zone = NULL;  /* stolen */
 	f->nd = r->ndeltas;
+	f->deltas = r->deltas;
+	r->deltas = NULL;
 	f->fell_back = r->fell_back;
 	f->rcode = r->rcode;
 	f->serial = r->serial;
 	f->messages = r->messages;
 }
 
+static void fres_free_deltas(struct fres *f)
+{
+	for (size_t i = 0; f->deltas != NULL && i < f->nd; i++) {
+		hs_diff_free(f->deltas[i]);
+	}
+	free(f->deltas);
+	f->deltas = NULL;
+}
+
+/* The deltas are kept (for the caller to free) only with ixfr_deltas_only. */
 static struct fres fetch(const struct sockaddr *from, hs_zone_t *cur, const char *keytext,
                          const struct hs_xfr_fetch_opts *o)
 {
@@ -274,6 +287,9 @@ static struct fres fetch(const struct sockaddr *from, hs_zone_t *cur, const char
 	ck_assert_int_eq(hs_xfr_fetch(&T.loop, from, origin(), cur, &opts, fetch_cb, &f, NULL), HS_EOK);
 	run_until(&f.done, 8000);
 	hs_tsig_keys_free(&k);
+	if (!opts.ixfr_deltas_only) {
+		fres_free_deltas(&f);
+	}
 	return f;
 }
 
@@ -346,6 +362,49 @@ START_TEST(local_axfr_ixfr)
 	ck_assert(hs_zone_equal(f.zone, T.v[4]));
 	hs_zone_free(f.zone);
 	hs_zone_free(astray);
+	ck_assert_int_eq(hs_xfr_server_active(T.xs), 0);
+	ck_assert_int_eq(T.served_err, 0);
+}
+END_TEST
+
+/*
+ * ixfr_deltas_only: the differences come checked and alone (no zone); the
+ * caller applies them in place. One that does not fit falls back to AXFR
+ * and leaves cur as it was.
+ */
+START_TEST(local_ixfr_deltas_only)
+{
+	struct hs_xfr_fetch_opts dopt = { .ixfr_deltas_only = true };
+	for (int from = 1; from <= 3; from++) {
+		hs_zone_t *cur = NULL;
+		ck_assert_int_eq(hs_zone_copy(T.v[from], &cur), HS_EOK);
+		struct fres f = fetch(OURS, cur, KEYTEXT, &dopt);
+		ck_assert_msg(f.err == 0, "%s", hs_strerror(f.err));
+		ck_assert_int_eq(f.kind, HS_XFR_IXFR);
+		ck_assert_ptr_null(f.zone);
+		ck_assert_uint_eq(f.nd, (size_t)(4 - from));
+		ck_assert(hs_zone_equal(cur, T.v[from]));
+		for (size_t i = 0; i < f.nd; i++) {
+			ck_assert_int_eq(hs_zone_apply(cur, f.deltas[i]), HS_EOK);
+		}
+		ck_assert(hs_zone_equal(cur, T.v[4]));
+		fres_free_deltas(&f);
+		hs_zone_free(cur);
+	}
+	hs_zone_t *astray = NULL, *keep = NULL;
+	ck_assert_int_eq(hs_zone_copy(T.v[1], &astray), HS_EOK);
+	put_text(astray, "h2 TXT \"not what the primary had\"\n");
+	ck_assert_int_eq(hs_zone_copy(astray, &keep), HS_EOK);
+	struct fres f = fetch(OURS, astray, KEYTEXT, &dopt);
+	ck_assert_msg(f.err == 0, "%s", hs_strerror(f.err));
+	ck_assert(f.fell_back);
+	ck_assert_int_eq(f.kind, HS_XFR_AXFR);
+	ck_assert_uint_eq(f.nd, 0);
+	ck_assert(hs_zone_equal(f.zone, T.v[4]));
+	ck_assert(hs_zone_equal(astray, keep));
+	hs_zone_free(f.zone);
+	hs_zone_free(astray);
+	hs_zone_free(keep);
 	ck_assert_int_eq(hs_xfr_server_active(T.xs), 0);
 	ck_assert_int_eq(T.served_err, 0);
 }
@@ -1340,6 +1399,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_set_timeout(t, 30);
 	tcase_add_test(t, local_axfr_ixfr);
+	tcase_add_test(t, local_ixfr_deltas_only);
 	tcase_add_test(t, local_udp);
 	tcase_add_test(t, local_tsig);
 	tcase_add_test(t, notify_retries);
