@@ -19,7 +19,8 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hsync-ctl [-j] [-s socket] [status | zones | peers]\n");
+	fprintf(f, "usage: hsync-ctl [-j] [-s socket] [status | zones | peers]\n"
+	           "       hsync-ctl [-s socket] trust [child keytag] | refuse child keytag\n");
 }
 
 static char *ask(const char *path, const char *cmd)
@@ -43,8 +44,13 @@ static char *ask(const char *path, const char *cmd)
 		close(fd);
 		return NULL;
 	}
-	char line[64];
+	char line[600];
 	int n = snprintf(line, sizeof(line), "%s\n", cmd);
+	if (n >= (int)sizeof(line)) {
+		fprintf(stderr, "hsync-ctl: command too long\n");
+		close(fd);
+		return NULL;
+	}
 	if (write(fd, line, (size_t)n) != n) {
 		fprintf(stderr, "hsync-ctl: %s: write: %s\n", path, strerror(errno));
 		close(fd);
@@ -161,6 +167,38 @@ static void table(json_t *doc, bool zones, bool peers)
 	}
 }
 
+/* The parent role's trust store (agentd ddnsd.c): list, or trust/refuse a child's key. */
+static int trust_cmd(const char *path, int argc, char **argv)
+{
+	char cmd[600];
+	if (!(argc == 1 && strcmp(argv[0], "trust") == 0) && argc != 3) {
+		usage(stderr);
+		return 2;
+	}
+	snprintf(cmd, sizeof(cmd), "%s%s%s%s%s", argv[0], argc == 3 ? " " : "",
+	         argc == 3 ? argv[1] : "", argc == 3 ? " " : "", argc == 3 ? argv[2] : "");
+	char *text = ask(path, cmd);
+	if (text == NULL) {
+		return 1;
+	}
+	json_error_t je;
+	json_t *doc = json_loads(text, 0, &je);
+	free(text);
+	if (doc == NULL || json_object_get(doc, "error") != NULL) {
+		fprintf(stderr, "hsync-ctl: agentd: %s\n",
+		        doc ? json_string_value(json_object_get(doc, "error")) : je.text);
+		json_decref(doc);
+		return 1;
+	}
+	char *s = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (s != NULL) {
+		printf("%s\n", s);
+		free(s);
+	}
+	json_decref(doc);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int main(int argc, char *argv[])
 {
 	const char *path = getenv("HSYNC_CTL_SOCKET");
@@ -186,6 +224,9 @@ int main(int argc, char *argv[])
 		}
 	}
 	const char *what = optind < argc ? argv[optind] : "status";
+	if (strcmp(what, "trust") == 0 || strcmp(what, "refuse") == 0) {
+		return trust_cmd(path, argc - optind, argv + optind);
+	}
 	if (argc - optind > 1 || (strcmp(what, "status") != 0 && strcmp(what, "zones") != 0 &&
 	                          strcmp(what, "peers") != 0)) {
 		usage(stderr);

@@ -148,10 +148,13 @@ r=$(send "$W/ods.bin")
 ok "unsigned child: key trusted after 2 consistent rounds at its nameserver (UDP+TCP); its NS change applied, a DS refused"
 
 # --- manual trust on the control socket, then restart
-ctl "trust $C $C2TAG" | grep -q '"ok": *1' || fail "manual trust: $(ctl "trust $C $C2TAG")"
+HCTL="$BIN/hsync-ctl -s $W/agentd.ctl"
+$HCTL trust | grep -q "\"keytag\": $C2TAG" || fail "hsync-ctl trust does not list the pending key"
+$HCTL trust $C $C2TAG | grep -q '"ok": 1' || fail "manual trust: $($HCTL trust $C $C2TAG 2>&1)"
 [ "$(ks $C2TAG)" = "ks=$C2TAG:4" ] || fail "KeyState after manual trust: $(ks $C2TAG)"
 [ "$(ks 11727)" = "ks=11727:5" ] || fail "the old key is still there after the new one was trusted"
-ctl "trust $C 999" | grep -q '"error"' || fail "manual trust of an unknown key did not fail"
+if $HCTL trust $C 999 >/dev/null 2>&1; then fail "manual trust of an unknown key did not fail"; fi
+ctl "trust $C 999" | grep -q '"error"' || fail "control socket: no error for an unknown key"
 ddnsd_stop
 ddnsd_start
 [ "$(ks $C2TAG)" = "ks=$C2TAG:4" ] || fail "trust lost in the restart: $(ks $C2TAG)"
