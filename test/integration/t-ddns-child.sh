@@ -10,6 +10,7 @@
 #     named (the parent's real primary)
 #   - an NS (and glue) added in the child zone reaches named
 #   - a KSK roll at knotd (CDS for the new KSK) replaces the DS at named
+#   - an agent that is not the chosen sender (NOSIGN in HSYNC) sends nothing
 . "$HSYNC_TOP/test/integration/lib.sh"
 . "$TOP/test/data/ddnsd-lab.sh"
 
@@ -46,6 +47,20 @@ child child.parent.example {
 EOF
 "$BIN/agentd" -n -f "$W/child.conf" || fail "agentd -n child.conf"
 S0=$(serial)
+
+# HSYNC naming us NOSIGN (and another provider SIGN): only a signing
+# provider's agent talks to the parent, so we see the change and send nothing
+sed 's/^log-level info$/&\nzone child.parent.example {\n\thsync "ON AGENT NOSIGN agent.child.example. ."\n\thsync "ON AGENT SIGN agent.other-provider.example. ."\n}/' \
+	"$W/child.conf" >"$W/child-nosign.conf"
+"$BIN/agentd" -n -f "$W/child-nosign.conf" || fail "agentd -n child-nosign.conf"
+bg childns "$BIN/agentd" -f "$W/child-nosign.conf"
+wait_for 10 grep -q "delegation changed (3 changes); another agent tells the parent" "$W/childns.log" ||
+	{ tail "$W/childns.log"; fail "a NOSIGN agent did not stand aside"; }
+kill "$PID_childns"; wait "$PID_childns" 2>/dev/null || true
+grep -q "DSYNC\|KeyState" "$W/childns.log" && fail "a NOSIGN agent talked to the parent"
+[ "$(serial)" = "$S0" ] || fail "the parent zone changed while no sender"
+ok "an agent that is not the chosen sender (NOSIGN in HSYNC) sees the change and sends nothing"
+
 bg child "$BIN/agentd" -f "$W/child.conf"
 
 kdig +nocomments +noquestion +nostats +norec @127.0.0.1 -p "$P_KNOT" $C DNSKEY |
