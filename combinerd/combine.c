@@ -316,6 +316,50 @@ int hs_combiner_owner_zone(const hs_combiner_t *c, hs_zone_t **out)
 	return HS_EOK;
 }
 
+int hs_combiner_owner_soa(const hs_combiner_t *c, hs_zone_t **out)
+{
+	if (c->zone == NULL) {
+		return HS_ENOTFOUND;
+	}
+	hs_zone_t *z = NULL;
+	int ret = hs_zone_new(c->apex, hs_zone_class(c->zone), &z);
+	if (ret == HS_EOK) {
+		ret = copy_set(z, c->shadow, KNOT_RRTYPE_SOA);
+	}
+	uint32_t serial;
+	if (ret == HS_EOK && hs_zone_soa_serial(z, &serial) != HS_EOK) {
+		ret = HS_ENOTFOUND;
+	}
+	if (ret != HS_EOK) {
+		hs_zone_free(z);
+		return ret;
+	}
+	*out = z;
+	return HS_EOK;
+}
+
+bool hs_combiner_owner_has(const knot_rrset_t *rr, void *arg)
+{
+	const hs_combiner_t *c = arg;
+	if (c == NULL || c->zone == NULL || rr == NULL || rr->rrs.count != 1) {
+		return false;
+	}
+	/* As hs_combiner_owner_zone() builds it: the apex types from the
+	 * shadow, everything else as the combined zone has it. */
+	bool at_apex = apex_type(rr->type) && hs_dname_equal(rr->owner, c->apex);
+	const hs_zone_t *z = at_apex ? c->shadow : c->zone;
+	const knot_rdata_t *rd = rr->rrs.rdata;
+	knot_rrset_t view;
+	int ret;
+	if (rr->type == KNOT_RRTYPE_RRSIG) {
+		uint16_t covered = rd->len >= 2 ? knot_wire_read_u16(rd->data) : 0;
+		ret = hs_zone_find_rrsig(z, rr->owner, covered, &view);
+	} else {
+		ret = hs_zone_find(z, rr->owner, rr->type, &view);
+	}
+	return ret == HS_EOK && knot_rdataset_member(&view.rrs, rd);
+}
+
 int hs_combiner_owner_full(hs_combiner_t *c, hs_zone_t *owner, const hs_contrib_t *ct,
                            hs_combine_result_t *res)
 {

@@ -158,4 +158,16 @@ uint32_t hs_combiner_owner_serial(const hs_combiner_t *c);
 /* The owner zone as last received, rebuilt from the combined zone (new). */
 int hs_combiner_owner_zone(const hs_combiner_t *c, hs_zone_t **out);
 
+/*
+ * The owner zone without a copy, for following it by IXFR
+ * (hs_xfr_fetch_opts.ixfr_deltas_only): *out is a new zone holding the
+ * owner's SOA alone (the IXFR query's and the chain's start), and
+ * hs_combiner_owner_has() (an hs_xfr_has_fn, arg the combiner, borrowed)
+ * tells whether one RR (rr->rrs.count 1) is in the owner zone as
+ * hs_combiner_owner_zone() would give it. HS_ENOTFOUND before any owner
+ * zone (then: AXFR).
+ */
+int hs_combiner_owner_soa(const hs_combiner_t *c, hs_zone_t **out);
+bool hs_combiner_owner_has(const knot_rrset_t *rr, void *arg);
+
 #endif /* HS_COMBINERD_COMBINE_H */

@@ -109,6 +109,32 @@ START_TEST(definition)
 }
 END_TEST
 
+/*
+ * hs_combiner_owner_has() says yes for each RR of `in` (one at a time)
+ * exactly when `owner` holds it.
+ */
+static void check_has(hs_combiner_t *c, hs_zone_t *in, hs_zone_t *owner)
+{
+	hs_zone_iter_t it;
+	knot_rrset_t rr;
+	ck_assert_int_eq(hs_zone_iter_begin(in, 0, &it), 0);
+	while (hs_zone_iter_next(&it, &rr)) {
+		knot_rdata_t *rd = rr.rrs.rdata;
+		for (uint16_t i = 0; i < rr.rrs.count; i++) {
+			knot_rrset_t one = rr;
+			one.rrs.count = 1;
+			one.rrs.size = knot_rdata_size(rd->len);
+			one.rrs.rdata = rd;
+			knot_rrset_t view;
+			bool want = hs_zone_find(owner, rr.owner, rr.type, &view) == 0 &&
+			            knot_rdataset_member(&view.rrs, rd);
+			ck_assert_msg(hs_combiner_owner_has(&one, c) == want, "type %u at %s", rr.type,
+			              (const char *)rr.owner);
+			rd = knot_rdataset_next(rd);
+		}
+	}
+}
+
 /* The combiner's zone equals the definition for the owner zone it was fed. */
 static void check_definition(hs_combiner_t *c, const char *owner_text, const hs_contrib_t *ct)
 {
@@ -128,6 +154,19 @@ static void check_definition(hs_combiner_t *c, const char *owner_text, const hs_
 	ck_assert_int_eq(hs_combiner_owner_zone(c, &back), 0);
 	ck_assert(hs_zone_equal(back, owner));
 	hs_zone_free(back);
+	/* Without the copy: the owner's SOA alone, and RR by RR lookups that
+	 * agree with the owner zone, for its RRs and for the combined zone's
+	 * (contributions, our SOA: not the owner's). */
+	hs_zone_t *soa = NULL;
+	ck_assert_int_eq(hs_combiner_owner_soa(c, &soa), 0);
+	ck_assert_uint_eq(hs_zone_count(soa), 1);
+	uint32_t s1 = 0, s2 = 1;
+	ck_assert_int_eq(hs_zone_soa_serial(soa, &s1), 0);
+	ck_assert_int_eq(hs_zone_soa_serial(owner, &s2), 0);
+	ck_assert_uint_eq(s1, s2);
+	hs_zone_free(soa);
+	check_has(c, owner, owner);
+	check_has(c, hs_combiner_zone(c), owner);
 	hs_zone_free(owner);
 	hs_zone_free(want);
 }
