@@ -226,7 +226,7 @@ int agd_chan_handle(agd_chan_t *ch, const uint8_t *wire, size_t len,
 			int sr = agd_syncd_part(ch->syncd, msg.head.zone, p, &msg.content, why,
 			                        sizeof(why));
 			if (sr == 0) {
-				snprintf(res->why, sizeof(res->why), "SYNC from %s with %zu records: accepted",
+				snprintf(res->why, sizeof(res->why), "SYNC from %s with %zu records: verified, acknowledged, merged",
 				         p->name, nrr);
 			} else {
 				rcode = sr == HS_ESYNC_REFUSED || sr == HS_ENOTFOUND ? KNOT_RCODE_REFUSED :

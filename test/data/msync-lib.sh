@@ -25,13 +25,17 @@ msync_keys() {
 	done
 }
 
-# hsync_rr NSMGMT ID...: HSYNC records (RFC 3597 form), ON NSMGMT SIGN agent-ID.lab. "."
+# hsync_rr NSMGMT ID...: HSYNC records (RFC 3597 form), ON NSMGMT SIGN
+# agent-ID.lab. "." (ID-off: State OFF)
 hsync_rr() {
 	python3 - "$@" <<'EOF'
 import sys
 nsm = int(sys.argv[1])
 for i in sys.argv[2:]:
-    w = bytes([1, nsm, 1])
+    st = 1
+    if i.endswith("-off"):
+        i, st = i[:-4], 2
+    w = bytes([st, nsm, 1])
     for l in ("agent-%s" % i, "lab"):
         w += bytes([len(l)]) + l.encode()
     w += b"\0\0"
@@ -39,17 +43,36 @@ for i in sys.argv[2:]:
 EOF
 }
 
-msync_owner() {
-	local x
-	mkdir -p "$W/owner"
+# owner_zone SERIAL HSYNC-ARGS...: the owner's zone file
+owner_zone() {
+	local serial=$1; shift
 	{
 		echo '$ORIGIN example.com.'
 		echo '$TTL 10'
-		echo '@ SOA ns1.owner.test. hostmaster 1 2 2 600 10'
+		echo "@ SOA ns1.owner.test. hostmaster $serial 2 2 600 10"
 		echo '@ NS ns1.owner.test.'
 		echo 'www A 192.0.2.80'
 		hsync_rr "${NSMGMT:-2}" "$@"
 	} >"$W/owner/example.com.zone"
+}
+
+# owner_change SERIAL HSYNC-ARGS...: new HSYNC at the owner, reloaded
+owner_change() {
+	owner_zone "$@"
+	knotc -c "$W/owner/knot.conf" zone-reload example.com >/dev/null || fail "owner reload"
+}
+
+# msync_owner ID...: the owner knotd; NOTIFY to each provider's combinerd
+# (ids without -off suffix; MSYNC_HSYNC, if set, gives the HSYNC arguments)
+msync_owner() {
+	local x
+	mkdir -p "$W/owner"
+	if [ -n "${MSYNC_HSYNC:-}" ]; then
+		# shellcheck disable=SC2086
+		owner_zone 1 $MSYNC_HSYNC
+	else
+		owner_zone 1 "$@"
+	fi
 	{
 		cat <<EOF
 server:

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Three providers, NSmgmt OWNER (case A): a and b are ON, c is OFF. Every
+# signer serves the keys of a and b (and c its own, pre-published), the
+# owner's NS stays as it is and no CSYNC is made; the zone verifies at
+# every signer. Then the owner turns c ON: a and b start a join process
+# for c, c's keys reach their signers, c's CDS joins the union, and the
+# process waits for the parent's DS (there is none here), which
+# hsync-ctl shows; the zone verifies and validates at every step.
+. "$HSYNC_TOP/test/integration/lib.sh"
+. "$TOP/test/data/agentd-lab.sh"
+. "$TOP/test/data/msync-lib.sh"
+
+NSMGMT=1
+lab_agents a b c
+lab_start
+ok "identity zone lab. signed and validated"
+
+msync_keys a b c
+new_port; OP=$NEWPORT
+for x in a b c; do
+	new_port; eval "CP_$x=$NEWPORT"
+	new_port; eval "SP_$x=$NEWPORT"
+	new_port; eval "HP_$x=$NEWPORT"
+done
+MSYNC_HSYNC="a b c-off" msync_owner a b c
+for x in a b c; do
+	msync_combinerd "$x"
+	msync_signer "$x"
+	msync_hsyncd "$x"
+done
+for x in a b c; do
+	wait_for 30 signer_up "$x" || { tail -20 "$W/signer_$x.log"; fail "signer $x does not serve a signed zone"; }
+done
+for x in a b c; do
+	msync_agent "$x"
+	agent_start "$x"
+done
+for x in a b c; do
+	for y in a b c; do
+		[ "$x" = "$y" ] || wait_state 30 "$x" "$y" OPERATIONAL
+	done
+done
+ok "three providers' chains up, agents OPERATIONAL with each other"
+
+for x in a b c; do own_tags "$x" >"$W/own.$x"; done
+tags_at() { dnskeys "$1" | sed 's/.*tag=//' | sort -n; }
+want() { cat "$@" | sort -n; }
+ab_union() {
+	[ "$(tags_at a)" = "$(want "$W/own.a" "$W/own.b")" ] &&
+	[ "$(tags_at b)" = "$(want "$W/own.a" "$W/own.b")" ] &&
+	[ "$(tags_at c)" = "$(want "$W/own.a" "$W/own.b" "$W/own.c")" ]
+}
+wait_for 40 ab_union || fail "a: $(tags_at a | tr '\n' ' ') b: $(tags_at b | tr '\n' ' ') c: $(tags_at c | tr '\n' ' ')"
+ok "a and b serve the keys of a and b; c (OFF) serves theirs and its own"
+
+for x in a b c; do
+	[ "$(ns_of "$x")" = "ns1.owner.test." ] || fail "NS at $x: $(ns_of "$x")"
+	kdig +short @127.0.0.1 -p "$(signer_port "$x")" example.com CSYNC | grep -q . && fail "CSYNC at $x with NSmgmt OWNER"
+done
+ok "NSmgmt OWNER: the owner's NS everywhere, no CSYNC"
+
+verify_all() {
+	local x
+	for x in a b c; do
+		zone_axfr "$x" >"$W/signed.$x"
+		dnssec-verify -q -o example.com "$W/signed.$x" >"$W/verify.$x" 2>&1 || return 1
+	done
+}
+verify_all || fail "dnssec-verify: $(cat "$W"/verify.*)"
+ok "dnssec-verify passes at a, b and c"
+
+cds_as_ds a "$W/ds-ab" || fail "no CDS at a"
+[ "$(wc -l <"$W/ds-ab")" = 2 ] || fail "CDS at a: $(cat "$W/ds-ab")"
+msync_validator va a "$W/ds-ab"
+msync_validator vb b "$W/ds-ab"
+validates "$VP_va" && validates "$VP_vb" || fail "a or b not validated with the CDS union of a and b"
+ok "a validating resolver with the CDS union of a and b validates at a and at b"
+
+# --- c joins ------------------------------------------------------------------------
+owner_change 2 a b c
+all_union() {
+	local x
+	for x in a b c; do
+		[ "$(tags_at "$x")" = "$(want "$W/own.a" "$W/own.b" "$W/own.c")" ] || return 1
+	done
+}
+wait_for 40 all_union || fail "after c joined: a: $(tags_at a | tr '\n' ' ') b: $(tags_at b | tr '\n' ' ')"
+for x in a b; do
+	grep -q "DNSKEY $(head -1 "$W/own.c") added, from agent-c.lab." "$W/agent_$x.log" ||
+		fail "$x did not log c's key with its source"
+done
+verify_all || fail "dnssec-verify after the join: $(cat "$W"/verify.*)"
+validates "$VP_va" && validates "$VP_vb" || fail "validation broke when c joined"
+ok "c turned ON: its keys reach the signers of a and b; verifies and validates"
+
+cds3() { [ "$(cds_tags a | wc -l)" = 3 ] && [ "$(cds_tags b | wc -l)" = 3 ]; }
+wait_for 20 cds3 || fail "CDS union with c: a $(cds_tags a | tr '\n' ' ') b $(cds_tags b | tr '\n' ' ')"
+step() { "$BIN/hsync-ctl" -s "$W/$1.ctl" zones; }
+wait_for 10 sh -c "'$BIN/hsync-ctl' -s '$W/a.ctl' zones | grep -q 'join agent-c.lab.: .*DS'" ||
+	{ step a; fail "a does not show the join of c waiting for the parent's DS"; }
+grep -q '"kind": *"join"' "$W/a.state/sync-example.com.json" || fail "the join is not on disk"
+ok "c's CDS joins the union; the join waits for the parent's DS, on disk and in hsync-ctl: $(step a | grep 'join agent-c' | sed 's/^ *//')"
+
+echo "t-msync-join: $NCHECKS checks"
