@@ -567,26 +567,13 @@ int hs_deleg_keystate_query_new(const hs_key_t *key, knot_pkt_t **out)
 	knot_wire_set_id(pkt->wire, id);
 	int ret = knot_pkt_put_question(pkt, key->owner, KNOT_CLASS_IN, HS_RRTYPE_KEY);
 	if (ret == KNOT_EOK) {
-		ret = knot_pkt_begin(pkt, KNOT_ADDITIONAL);
-	}
-	knot_rrset_t opt;
-	bool opt_init = false;
-	if (ret == KNOT_EOK) {
-		ret = knot_edns_init(&opt, HS_DELEG_EDNS_SIZE, 0, 0, &pkt->mm);
-		opt_init = ret == KNOT_EOK;
-	}
-	if (ret == KNOT_EOK) {
-		hs_keystate_t ks = { .key_id = key->keytag, .state = HS_KS_INQUIRE };
-		ret = hs_edns_add_keystate(&opt, &ks, &pkt->mm);
-	}
-	if (ret == KNOT_EOK) {
-		ret = knot_pkt_put(pkt, KNOT_COMPR_HINT_NONE, &opt, KNOT_PF_FREE);
+		knot_rrset_t opt;
+		ret = hs_pkt_opt_begin(pkt, HS_DELEG_EDNS_SIZE, &opt);
 		if (ret == KNOT_EOK) {
-			opt_init = false;
+			hs_keystate_t ks = { .key_id = key->keytag, .state = HS_KS_INQUIRE };
+			ret = hs_edns_add_keystate(&opt, &ks, &pkt->mm);
 		}
-	}
-	if (opt_init) {
-		knot_rrset_clear(&opt, &pkt->mm);
+		ret = hs_pkt_opt_end(pkt, &opt, ret);
 	}
 	if (ret != KNOT_EOK) {
 		knot_pkt_free(pkt);

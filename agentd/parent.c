@@ -556,14 +556,9 @@ int hs_parent_response(const hs_parent_conf_t *conf, const uint8_t *req, size_t 
 		ret = knot_pkt_put_question(pkt, qname, qclass, qtype);
 	}
 	bool opt_needed = r->ede >= 0 || r->verdict == HS_PARENT_KEYSTATE;
-	knot_rrset_t opt;
-	bool opt_init = false;
 	if (ret == KNOT_EOK && opt_needed) {
-		ret = knot_pkt_begin(pkt, KNOT_ADDITIONAL);
-		if (ret == KNOT_EOK) {
-			ret = knot_edns_init(&opt, HS_PARENT_EDNS_SIZE, 0, 0, &pkt->mm);
-			opt_init = ret == KNOT_EOK;
-		}
+		knot_rrset_t opt;
+		ret = hs_pkt_opt_begin(pkt, HS_PARENT_EDNS_SIZE, &opt);
 		if (ret == KNOT_EOK && r->ede >= 0) {
 			uint8_t ede[2 + 256];
 			size_t tlen = strnlen(r->reason, 256);
@@ -575,15 +570,7 @@ int hs_parent_response(const hs_parent_conf_t *conf, const uint8_t *req, size_t 
 			hs_keystate_t ks = { .key_id = r->keytag, .state = r->keystate };
 			ret = hs_edns_add_keystate(&opt, &ks, &pkt->mm);
 		}
-		if (ret == KNOT_EOK) {
-			ret = knot_pkt_put(pkt, KNOT_COMPR_HINT_NONE, &opt, KNOT_PF_FREE);
-			if (ret == KNOT_EOK) {
-				opt_init = false;
-			}
-		}
-	}
-	if (opt_init) {
-		knot_rrset_clear(&opt, &pkt->mm);
+		ret = hs_pkt_opt_end(pkt, &opt, ret);
 	}
 	if (ret == KNOT_EOK) {
 		/* libknot writes the RCODE into the header; keep ours */

@@ -45,23 +45,12 @@ int hs_resolve_query_new(const knot_dname_t *qname, uint16_t qtype, knot_pkt_t *
 	knot_wire_set_ad(pkt->wire);
 	int ret = knot_pkt_put_question(pkt, qname, KNOT_CLASS_IN, qtype);
 	if (ret == KNOT_EOK) {
-		ret = knot_pkt_begin(pkt, KNOT_ADDITIONAL);
-	}
-	knot_rrset_t opt;
-	bool opt_init = false;
-	if (ret == KNOT_EOK) {
-		ret = knot_edns_init(&opt, HS_RESOLVE_EDNS_SIZE, 0, 0, &pkt->mm);
-		opt_init = ret == KNOT_EOK;
-	}
-	if (ret == KNOT_EOK) {
-		knot_edns_set_do(&opt);
-		ret = knot_pkt_put(pkt, KNOT_COMPR_HINT_NONE, &opt, KNOT_PF_FREE);
+		knot_rrset_t opt;
+		ret = hs_pkt_opt_begin(pkt, HS_RESOLVE_EDNS_SIZE, &opt);
 		if (ret == KNOT_EOK) {
-			opt_init = false;
+			knot_edns_set_do(&opt);
 		}
-	}
-	if (opt_init) {
-		knot_rrset_clear(&opt, &pkt->mm);
+		ret = hs_pkt_opt_end(pkt, &opt, ret);
 	}
 	if (ret != KNOT_EOK) {
 		knot_pkt_free(pkt);

@@ -11,6 +11,7 @@
 
 #include "hsyncd/hsyncd.h"
 #include "libhsync/error.h"
+#include "libhsync/pkt.h"
 
 int hsd_msg_query(uint8_t *wire, size_t *len, size_t cap, const knot_dname_t *zone,
                   uint16_t qtype, bool notify, const knot_rrset_t *soa,
@@ -65,16 +66,10 @@ int hsd_msg_check(const uint8_t *q, size_t qlen, const uint8_t *wire, size_t len
 	    (knot_wire_get_tc(wire) && !tc_ok)) {
 		return HS_EMSG;
 	}
-	knot_pkt_t *pkt = knot_pkt_new(NULL, (uint16_t)len, NULL);
-	if (pkt == NULL) {
-		return HS_ENOMEM;
-	}
-	memcpy(pkt->wire, wire, len);
-	pkt->size = len;
-	int ret = knot_pkt_parse(pkt, 0);
-	if (ret != KNOT_EOK) {
-		knot_pkt_free(pkt);
-		return HS_EMSG;
+	knot_pkt_t *pkt = NULL;
+	int ret = hs_pkt_parse_copy(wire, len, 0, &pkt);
+	if (ret != HS_EOK) {
+		return ret == HS_ENOMEM ? ret : HS_EMSG;
 	}
 	/* The question, when the answer has one (later messages of a transfer may not). */
 	if (knot_wire_get_qdcount(wire) > 0) {

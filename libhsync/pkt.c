@@ -32,3 +32,38 @@ int hs_pkt_parse_copy(const uint8_t *wire, size_t len, unsigned flags, knot_pkt_
 	*out = pkt;
 	return HS_EOK;
 }
+
+int hs_pkt_opt_begin(knot_pkt_t *pkt, uint16_t udp_size, knot_rrset_t *opt)
+{
+	if (opt == NULL) {
+		return HS_EINVAL;
+	}
+	knot_rrset_init_empty(opt);
+	if (pkt == NULL) {
+		return HS_EINVAL;
+	}
+	int ret = knot_pkt_begin(pkt, KNOT_ADDITIONAL);
+	if (ret == KNOT_EOK) {
+		ret = knot_edns_init(opt, udp_size, 0, 0, &pkt->mm);
+	}
+	if (ret != KNOT_EOK) {
+		knot_rrset_clear(opt, &pkt->mm);
+		knot_rrset_init_empty(opt);
+	}
+	return ret;
+}
+
+int hs_pkt_opt_end(knot_pkt_t *pkt, knot_rrset_t *opt, int ret)
+{
+	if (pkt == NULL || opt == NULL) {
+		return HS_EINVAL;
+	}
+	if (ret == KNOT_EOK) {
+		ret = knot_pkt_put(pkt, KNOT_COMPR_HINT_NONE, opt, KNOT_PF_FREE);
+	}
+	if (ret != KNOT_EOK) {
+		knot_rrset_clear(opt, &pkt->mm);
+		knot_rrset_init_empty(opt);
+	}
+	return ret;
+}

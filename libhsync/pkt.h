@@ -25,4 +25,19 @@
  */
 int hs_pkt_parse_copy(const uint8_t *wire, size_t len, unsigned flags, knot_pkt_t **out);
 
+/*
+ * The EDNS OPT record of a message being written, in two steps around the
+ * caller's own additions (DO bit, options):
+ *   knot_rrset_t opt;
+ *   int ret = hs_pkt_opt_begin(pkt, 1232, &opt);
+ *   if (ret == KNOT_EOK) ret = hs_edns_add_keystate(&opt, &ks, &pkt->mm);
+ *   ret = hs_pkt_opt_end(pkt, &opt, ret);
+ * begin moves pkt to the additional section and initialises opt (in
+ * pkt->mm) for udp_size; on failure opt is empty. end puts opt into pkt
+ * (which then owns its data) when ret is KNOT_EOK, and otherwise, or if
+ * that fails, frees it; it returns ret or the failure.
+ */
+int hs_pkt_opt_begin(knot_pkt_t *pkt, uint16_t udp_size, knot_rrset_t *opt);
+int hs_pkt_opt_end(knot_pkt_t *pkt, knot_rrset_t *opt, int ret);
+
 #endif /* HS_LIBHSYNC_PKT_H */

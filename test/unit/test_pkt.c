@@ -54,12 +54,45 @@ START_TEST(bad_input)
 }
 END_TEST
 
+START_TEST(opt_steps)
+{
+	knot_pkt_t *p = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	ck_assert_ptr_nonnull(p);
+	knot_wire_set_id(p->wire, 0x1234);
+	knot_wire_set_rd(p->wire);
+	ck_assert_int_eq(knot_pkt_put_question(p, (const knot_dname_t *)"\x02" "ex", KNOT_CLASS_IN,
+	                                       KNOT_RRTYPE_A), KNOT_EOK);
+	knot_rrset_t opt;
+	ck_assert_int_eq(hs_pkt_opt_begin(p, 1232, &opt), KNOT_EOK);
+	knot_edns_set_do(&opt);
+	ck_assert_int_eq(hs_pkt_opt_end(p, &opt, KNOT_EOK), KNOT_EOK);
+	static const uint8_t opt_wire[] = { 0, 0, 41, 0x04, 0xd0, 0, 0, 0x80, 0, 0, 0 };
+	ck_assert_uint_eq(p->size, sizeof(QUERY) + sizeof(opt_wire));
+	ck_assert_uint_eq(knot_wire_get_arcount(p->wire), 1);
+	ck_assert_mem_eq(p->wire + 12, QUERY + 12, sizeof(QUERY) - 12);
+	ck_assert_mem_eq(p->wire + sizeof(QUERY), opt_wire, sizeof(opt_wire));
+	knot_pkt_free(p);
+
+	/* a failure between the steps: passed through, no OPT written, nothing leaks */
+	p = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(hs_pkt_opt_begin(p, 512, &opt), KNOT_EOK);
+	ck_assert_int_eq(hs_pkt_opt_end(p, &opt, KNOT_ESPACE), KNOT_ESPACE);
+	ck_assert_uint_eq(knot_wire_get_arcount(p->wire), 0);
+	ck_assert_ptr_null(opt.owner);
+	knot_pkt_free(p);
+	ck_assert_int_eq(hs_pkt_opt_begin(NULL, 512, &opt), HS_EINVAL);
+	ck_assert_int_eq(hs_pkt_opt_end(NULL, &opt, KNOT_EOK), HS_EINVAL);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("pkt");
 	TCase *tc = tcase_create("pkt");
 	tcase_add_test(tc, parse_owns_copy);
 	tcase_add_test(tc, bad_input);
+	tcase_add_test(tc, opt_steps);
 	suite_add_tcase(s, tc);
 	return s;
 }
