@@ -122,6 +122,31 @@ grep -q "DNSKEY [0-9]* added, from our signer (hsyncd)" "$W/agent_a.log" || fail
 "$BIN/hsync-ctl" -s "$W/a.ctl" zones | grep -q 'idle' || { "$BIN/hsync-ctl" -s "$W/a.ctl" zones; fail "hsync-ctl shows no step"; }
 ok "changes logged with their source; process state on disk; hsync-ctl shows the step"
 
+# --- a SYNC with a key of another algorithm is refused, with the reason, and changes nothing
+mkdir -p "$W/alg15"
+k15=$(dnssec-keygen -q -a ED25519 -f KSK -K "$W/alg15" example.com)
+cat >"$W/sync-bad.txt" <<EOS
+server 127.0.0.1 $PORT_a
+zone example.com.
+update delete example.com. DNSKEY
+update add example.com. 10 IN $(awk '$4 == "DNSKEY" || $3 == "DNSKEY" {sub(/.*DNSKEY[ \t]+/, ""); print "DNSKEY " $0}' "$W/alg15/$k15.key")
+update delete example.com. CDS
+update delete example.com. CDNSKEY
+update delete example.com. CSYNC
+update delete example.com. NS
+send
+EOS
+keys_a=$(dnskeys a)
+cp "$W/a.state/sync-example.com.json" "$W/state-before.json"
+rc=0; nsupdate -k "$W/$(cat "$W/b.keyname").private" "$W/sync-bad.txt" >"$W/nsu.out" 2>&1 || rc=$?
+[ $rc != 0 ] && grep -q REFUSED "$W/nsu.out" || fail "SYNC with an ED25519 key not refused: $(cat "$W/nsu.out")"
+wait_for 5 grep -q "SYNC from agent-b.lab. with 1 records refused: .*algorithm" "$W/agent_a.log" ||
+	fail "refusal not logged with its reason: $(grep 'SYNC from' "$W/agent_a.log" | tail -2)"
+cmp -s "$W/state-before.json" "$W/a.state/sync-example.com.json" || fail "refused SYNC changed a's state"
+sleep 1
+[ "$(dnskeys a)" = "$keys_a" ] || fail "refused SYNC changed a's signer"
+ok "a SYNC from b with a key of another algorithm: REFUSED, reason logged ($(grep -o 'refused: .*algorithm[^(]*' "$W/agent_a.log" | head -1)), nothing changed"
+
 # --- kill -9 of agent b, then a ZSK roll at a while b is down ---------------------------
 agent_kill b
 old_a=$(dnskeys a)
