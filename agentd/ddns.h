@@ -1,6 +1,8 @@
 /*
  * agentd/ddns.h -- agentd's delegation management via DDNS, the network
- * glue (ddnsd.c) around the socket-free modules parent.h and trust.h.
+ * glue around the socket-free modules parent.h, trust.h (parent role:
+ * ddnsd.c for configuration, publishing, start and control, parentd.c for
+ * the receiver) and deleg.h, dsync.h (child role: childd.c).
  *
  * Parent role. Every `parent ZONE { ... }` block of the configuration
  * (hsync.conf(5), section agentd) makes agentd the UPDATE receiver of the
@@ -34,7 +36,10 @@
 #include <uv.h>
 
 #include "agentd/agentd.h"
+#include "agentd/parent.h"
+#include "agentd/trust.h"
 #include "common/conf.h"
+#include "common/net.h"
 
 typedef struct agd_ddns_cfg agd_ddns_cfg_t;
 typedef struct agd_ddns agd_ddns_t;
@@ -112,5 +117,66 @@ int agd_child_start(uv_loop_t *loop, agd_child_cfg_t *cfg, const struct agd_cfg 
 void agd_child_attach(agd_child_t *ac, const agd_zones_t *zones, const hs_peers_t *peers);
 void agd_child_notify(agd_child_t *ac, const knot_dname_t *zone);
 void agd_child_stop(agd_child_t *ac);
+
+/* ---- between ddnsd.c and parentd.c (the parent role's runtime) ------------------------ */
+
+struct agd_pcfg {
+	knot_dname_storage_t zone;
+	char zone_txt[KNOT_DNAME_TXT_MAXLEN + 1];
+	size_t nlisten;
+	struct sockaddr_storage listen[AGD_MAX_ADDRS];
+	size_t npublish;
+	struct sockaddr_storage publish[AGD_MAX_ADDRS];
+	hs_key_t *key;
+	knot_dname_storage_t target;
+	struct sockaddr_storage primary;
+	char primary_txt[HS_ADDR_STRLEN];
+	knot_tsig_key_t tsig;
+	bool has_tsig;
+	char *trust_path;
+	unsigned lookups;
+	uint32_t interval;
+	uint16_t ns_port;
+};
+
+struct agd_ddns_cfg {
+	size_t n;
+	struct agd_pcfg *p;
+	agd_child_cfg_t *child;
+	struct sockaddr_storage resolver;
+	char resolver_txt[64];
+	uint32_t skew;
+	uint32_t ttl;
+};
+
+struct agd_job;
+struct agd_boot;
+
+struct agd_parent {
+	struct agd_ddns *d;
+	struct agd_pcfg *c;
+	hs_trust_t *trust;
+	hs_parent_conf_t pc;
+	hs_net_server_t *srv;
+	struct agd_job *jobs;
+	struct agd_boot *boots;
+};
+
+struct agd_ddns {
+	uv_loop_t *loop;
+	agd_ddns_cfg_t *cfg;
+	size_t n;
+	struct agd_parent *p;
+	agd_child_t *child;
+};
+
+/* The receiver's handler (ARG: struct agd_parent), for hs_net_server_new. */
+void agd_parent_on_update(hs_net_req_t *req, const uint8_t *msg, size_t len, void *arg);
+/* Bootstrap look-ups for every PENDING key of CHILD that has none running. */
+void agd_parent_boot_start(struct agd_parent *p, const knot_dname_t *child);
+/* Save P's trust store (logged on failure). */
+int agd_parent_save_trust(struct agd_parent *p);
+/* Cancel and free what P has in flight (requests are ended unanswered). */
+void agd_parent_clear(struct agd_parent *p);
 
 #endif /* HS_AGENTD_DDNS_H */
