@@ -13,21 +13,8 @@
 #include "agentd/resolve.h"
 #include "common/zone.h"
 #include "libhsync/error.h"
+#include "libhsync/why.h"
 #include "libhsync/pkt.h"
-
-static int why(char *reason, size_t cap, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int why(char *reason, size_t cap, int code, const char *fmt, ...)
-{
-	if (reason != NULL && cap > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(reason, cap, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 int hs_resolve_query_new(const knot_dname_t *qname, uint16_t qtype, knot_pkt_t **out)
 {
@@ -121,26 +108,26 @@ static int check_parsed(const knot_pkt_t *pkt, const knot_dname_t *qname, uint16
 		if (knot_wire_get_qdcount(pkt->wire) == 1) {
 			hs_dname_text(knot_pkt_qname(pkt), q, sizeof(q));
 		}
-		return why(reason, cap, HS_EDISC_MISMATCH,
-		           "answer from resolver %s is for another question (%s type %u)",
-		           resolver, q, knot_pkt_qtype(pkt));
+		return hs_why(reason, cap, HS_EDISC_MISMATCH,
+		              "answer from resolver %s is for another question (%s type %u)",
+		              resolver, q, knot_pkt_qtype(pkt));
 	}
 	if (knot_wire_get_tc(pkt->wire)) {
-		return why(reason, cap, HS_ETRUNC,
-		           "truncated answer (TC) from resolver %s; retry over TCP", resolver);
+		return hs_why(reason, cap, HS_ETRUNC,
+		              "truncated answer (TC) from resolver %s; retry over TCP", resolver);
 	}
 	uint8_t rcode = knot_wire_get_rcode(pkt->wire);
 	if (rcode != KNOT_RCODE_NOERROR && rcode != KNOT_RCODE_NXDOMAIN) {
-		return why(reason, cap, HS_EDISC_RCODE, "resolver %s answered %s%s", resolver,
-		           rcode_name(rcode),
-		           rcode == KNOT_RCODE_SERVFAIL ? " (DNSSEC validation failed, or server trouble)" : "");
+		return hs_why(reason, cap, HS_EDISC_RCODE, "resolver %s answered %s%s", resolver,
+		              rcode_name(rcode),
+		              rcode == KNOT_RCODE_SERVFAIL ? " (DNSSEC validation failed, or server trouble)" : "");
 	}
 	if (!knot_wire_get_ad(pkt->wire)) {
-		return why(reason, cap, HS_EDISC_NOAD, "no AD bit from resolver %s", resolver);
+		return hs_why(reason, cap, HS_EDISC_NOAD, "no AD bit from resolver %s", resolver);
 	}
 	if (rcode == KNOT_RCODE_NXDOMAIN) {
-		return why(reason, cap, HS_EDISC_NXDOMAIN, "NXDOMAIN (validated) from resolver %s",
-		           resolver);
+		return hs_why(reason, cap, HS_EDISC_NXDOMAIN, "NXDOMAIN (validated) from resolver %s",
+		              resolver);
 	}
 	knot_rrset_t all;
 	int ret = hs_resolve_answer(pkt, qname, qtype, &all);
@@ -149,8 +136,8 @@ static int check_parsed(const knot_pkt_t *pkt, const knot_dname_t *qname, uint16
 		if (knot_rrtype_to_string(qtype, t, sizeof(t)) < 0) {
 			snprintf(t, sizeof(t), "TYPE%u", qtype);
 		}
-		return why(reason, cap, HS_EDISC_NODATA,
-		           "no %s record (NODATA, validated) from resolver %s", t, resolver);
+		return hs_why(reason, cap, HS_EDISC_NODATA,
+		              "no %s record (NODATA, validated) from resolver %s", t, resolver);
 	}
 	if (ret != HS_EOK) {
 		return ret;
@@ -180,17 +167,17 @@ int hs_resolve_check(uint16_t qid, const knot_dname_t *qname, uint16_t qtype,
 		resolver = "resolver";
 	}
 	if (len < KNOT_WIRE_HEADER_SIZE) {
-		return why(reason, cap, HS_EDISC_MISMATCH,
-		           "answer too short (%zu bytes) from resolver %s", len, resolver);
+		return hs_why(reason, cap, HS_EDISC_MISMATCH,
+		              "answer too short (%zu bytes) from resolver %s", len, resolver);
 	}
 	if (knot_wire_get_id(wire) != qid) {
-		return why(reason, cap, HS_EDISC_MISMATCH,
-		           "answer ID %u is not query ID %u from resolver %s",
-		           knot_wire_get_id(wire), qid, resolver);
+		return hs_why(reason, cap, HS_EDISC_MISMATCH,
+		              "answer ID %u is not query ID %u from resolver %s",
+		              knot_wire_get_id(wire), qid, resolver);
 	}
 	if (!knot_wire_get_qr(wire) || knot_wire_get_opcode(wire) != KNOT_OPCODE_QUERY) {
-		return why(reason, cap, HS_EDISC_MISMATCH, "not a QUERY response from resolver %s",
-		           resolver);
+		return hs_why(reason, cap, HS_EDISC_MISMATCH, "not a QUERY response from resolver %s",
+		              resolver);
 	}
 	knot_pkt_t *p = NULL;
 	int ret = hs_pkt_parse_copy(wire, len, 0, &p);
@@ -198,8 +185,8 @@ int hs_resolve_check(uint16_t qid, const knot_dname_t *qname, uint16_t qtype,
 		return ret;
 	}
 	if (ret != HS_EOK) {
-		return why(reason, cap, HS_EDISC_MISMATCH, "malformed answer from resolver %s (%s)",
-		           resolver, hs_strerror(ret));
+		return hs_why(reason, cap, HS_EDISC_MISMATCH, "malformed answer from resolver %s (%s)",
+		              resolver, hs_strerror(ret));
 	}
 	ret = check_parsed(p, qname, qtype, resolver, answer, reason, cap);
 	if (ret == HS_EOK || ret == HS_EDISC_NXDOMAIN || ret == HS_EDISC_NODATA) {

@@ -18,6 +18,7 @@
 #include "common/zone.h"
 #include "libhsync/codepoints.h"
 #include "libhsync/error.h"
+#include "libhsync/why.h"
 #include "libhsync/pkt.h"
 
 #define RDATA_MAX 4096
@@ -472,20 +473,6 @@ const char *hs_trust_via_name(hs_trust_via_t v)
 
 /* ---- persistence --------------------------------------------------------------------- */
 
-static int why_set(char *why, size_t whylen, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int why_set(char *why, size_t whylen, int code, const char *fmt, ...)
-{
-	if (why != NULL && whylen > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
-
 static json_t *entry_json(const hs_trust_entry_t *e)
 {
 	char name[KNOT_DNAME_TXT_MAXLEN + 1];
@@ -555,24 +542,24 @@ static int entry_parse(json_t *o, size_t i, const char *path, hs_trust_entry_t *
 	                   "child", &child, "rdata", &b64, "keytag", &keytag, "algorithm", &alg,
 	                   "state", &state, "via", &via, "confirmations", &conf,
 	                   "manual_needed", &manual, "added", &added, "changed", &changed) != 0) {
-		return why_set(why, whylen, HS_ECONF, "%s: key %zu: %s", path, i, jerr.text);
+		return hs_why(why, whylen, HS_ECONF, "%s: key %zu: %s", path, i, jerr.text);
 	}
 	knot_dname_storage_t name;
 	if (knot_dname_from_str(name, child, sizeof(name)) == NULL ||
 	    child[0] == '\0' || child[strlen(child) - 1] != '.') {
-		return why_set(why, whylen, HS_ECONF, "%s: key %zu: bad child name \"%s\"", path, i, child);
+		return hs_why(why, whylen, HS_ECONF, "%s: key %zu: bad child name \"%s\"", path, i, child);
 	}
 	uint8_t rdata[RDATA_MAX];
 	size_t len = 0;
 	if (sodium_base642bin(rdata, sizeof(rdata), b64, strlen(b64), NULL, &len, NULL,
 	                      sodium_base64_VARIANT_ORIGINAL) != 0 || len == 0) {
-		return why_set(why, whylen, HS_ECONF, "%s: key %zu: bad base64 rdata", path, i);
+		return hs_why(why, whylen, HS_ECONF, "%s: key %zu: bad base64 rdata", path, i);
 	}
 	int st = parse_enum(state, STATE_NAMES, HS_TRUST_PENDING, HS_TRUST_REFUSED);
 	int vi = parse_enum(via, VIA_NAMES, HS_TRUST_VIA_NONE, HS_TRUST_VIA_MANUAL);
 	if (st < 0 || vi < 0 || conf < 0) {
-		return why_set(why, whylen, HS_ECONF, "%s: key %zu: bad state, via or confirmations",
-		               path, i);
+		return hs_why(why, whylen, HS_ECONF, "%s: key %zu: bad state, via or confirmations",
+		              path, i);
 	}
 	hs_trust_entry_t *e = NULL;
 	int ret = entry_new(name, rdata, len, &e);
@@ -580,14 +567,14 @@ static int entry_parse(json_t *o, size_t i, const char *path, hs_trust_entry_t *
 		return ret;
 	}
 	if (ret != HS_EOK) {
-		return why_set(why, whylen, HS_ECONF, "%s: key %zu: rdata is not a usable key (%s)",
-		               path, i, hs_strerror(ret));
+		return hs_why(why, whylen, HS_ECONF, "%s: key %zu: rdata is not a usable key (%s)",
+		              path, i, hs_strerror(ret));
 	}
 	if (e->keytag != keytag || e->algorithm != alg) {
 		unsigned tag = e->keytag, a = e->algorithm;
 		entry_free(e);
-		return why_set(why, whylen, HS_ECONF, "%s: key %zu: keytag/algorithm %d/%d, rdata says %u/%u",
-		               path, i, keytag, alg, tag, a);
+		return hs_why(why, whylen, HS_ECONF, "%s: key %zu: keytag/algorithm %d/%d, rdata says %u/%u",
+		              path, i, keytag, alg, tag, a);
 	}
 	e->state = st;
 	e->via = vi;
@@ -605,12 +592,12 @@ int hs_trust_load(hs_trust_t *t, const char *path, char *why, size_t whylen)
 		return HS_EINVAL;
 	}
 	if (access(path, F_OK) != 0 && errno == ENOENT) {
-		return why_set(why, whylen, HS_ENOTFOUND, "%s: no such file", path);
+		return hs_why(why, whylen, HS_ENOTFOUND, "%s: no such file", path);
 	}
 	json_error_t jerr;
 	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
-		return why_set(why, whylen, HS_ECONF, "%s:%d: %s", path, jerr.line, jerr.text);
+		return hs_why(why, whylen, HS_ECONF, "%s:%d: %s", path, jerr.line, jerr.text);
 	}
 	int version = 0, needed = 0;
 	json_t *keys = NULL;
@@ -618,13 +605,13 @@ int hs_trust_load(hs_trust_t *t, const char *path, char *why, size_t whylen)
 	                   "needed", &needed, "keys", &keys) != 0 || !json_is_array(keys)) {
 		bool notarray = keys != NULL && !json_is_array(keys);
 		json_decref(root);
-		return why_set(why, whylen, HS_ECONF, "%s: %s", path,
-		               notarray ? "\"keys\" is not an array" : jerr.text);
+		return hs_why(why, whylen, HS_ECONF, "%s: %s", path,
+		              notarray ? "\"keys\" is not an array" : jerr.text);
 	}
 	if (version != 1 || needed < 1) {
 		json_decref(root);
-		return why_set(why, whylen, HS_ECONF, "%s: version %d or needed %d not supported",
-		               path, version, needed);
+		return hs_why(why, whylen, HS_ECONF, "%s: version %d or needed %d not supported",
+		              path, version, needed);
 	}
 	hs_trust_t tmp = { .needed = (unsigned)needed };
 	int ret = HS_EOK;
@@ -636,7 +623,7 @@ int hs_trust_load(hs_trust_t *t, const char *path, char *why, size_t whylen)
 		}
 		if (find(&tmp, e->child, e->key->rdata.data, e->key->rdata.size, NULL) != NULL) {
 			entry_free(e);
-			ret = why_set(why, whylen, HS_ECONF, "%s: key %zu: the same key twice", path, i);
+			ret = hs_why(why, whylen, HS_ECONF, "%s: key %zu: the same key twice", path, i);
 			break;
 		}
 		ret = push(&tmp, e);

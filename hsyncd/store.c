@@ -19,6 +19,7 @@
 #include "common/statefile.h"
 #include "libhsync/codepoints.h"
 #include "libhsync/error.h"
+#include "libhsync/why.h"
 
 struct hs_store {
 	int dirfd;
@@ -246,19 +247,6 @@ int hs_store_encode(const hs_apex_t *a, char **out, size_t *len)
 
 /* ---- decoding -------------------------------------------------------------------- */
 
-static int fail(char *reason, size_t cap, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *reason, size_t cap, int code, const char *fmt, ...)
-{
-	if (reason != NULL && cap > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(reason, cap, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
-
 static int slot_of_name(const char *name)
 {
 	for (int s = 0; s < HS_APEX_NSLOTS; s++)
@@ -271,56 +259,56 @@ static int decode_rrset(hs_apex_t *a, json_t *o, size_t idx, uint8_t *buf,
                         char *reason, size_t cap)
 {
 	if (!json_is_object(o))
-		return fail(reason, cap, HS_ESYNTAX, "rrsets[%zu]: not an object", idx);
+		return hs_why(reason, cap, HS_ESYNTAX, "rrsets[%zu]: not an object", idx);
 	const char *type = json_string_value(json_object_get(o, "type"));
 	json_t *ttlj = json_object_get(o, "ttl"), *rd = json_object_get(o, "rdata");
 	if (type == NULL)
-		return fail(reason, cap, HS_ESYNTAX, "rrsets[%zu]: no \"type\"", idx);
+		return hs_why(reason, cap, HS_ESYNTAX, "rrsets[%zu]: no \"type\"", idx);
 	bool sig = strcmp(type, "RRSIG") == 0;
 	int slot = sig ? -1 : slot_of_name(type);
 	if (sig) {
 		const char *cov = json_string_value(json_object_get(o, "covers"));
 		slot = cov != NULL ? slot_of_name(cov) : -1;
 		if (slot < 0)
-			return fail(reason, cap, HS_ESYNTAX, "rrsets[%zu]: RRSIG without a kept \"covers\"", idx);
+			return hs_why(reason, cap, HS_ESYNTAX, "rrsets[%zu]: RRSIG without a kept \"covers\"", idx);
 	} else if (slot < 0) {
-		return fail(reason, cap, HS_ESYNTAX, "rrsets[%zu]: type \"%.20s\" is not kept", idx, type);
+		return hs_why(reason, cap, HS_ESYNTAX, "rrsets[%zu]: type \"%.20s\" is not kept", idx, type);
 	}
 	uint16_t t = hs_apex_slot_type(slot);
 	if (sig ? hs_apex_rrsig_count(a, t) : hs_apex_count(a, t))
-		return fail(reason, cap, HS_ESYNTAX, "rrsets[%zu]: %s%s twice", idx,
-		            sig ? "RRSIG " : "", hs_apex_slot_name(slot));
+		return hs_why(reason, cap, HS_ESYNTAX, "rrsets[%zu]: %s%s twice", idx,
+		              sig ? "RRSIG " : "", hs_apex_slot_name(slot));
 	if (!json_is_integer(ttlj) || json_integer_value(ttlj) < 0 ||
 	    json_integer_value(ttlj) > (json_int_t)UINT32_MAX)
-		return fail(reason, cap, HS_ESYNTAX, "rrsets[%zu]: bad \"ttl\"", idx);
+		return hs_why(reason, cap, HS_ESYNTAX, "rrsets[%zu]: bad \"ttl\"", idx);
 	uint32_t ttl = (uint32_t)json_integer_value(ttlj);
 	if (!json_is_array(rd) || json_array_size(rd) == 0 || json_array_size(rd) > UINT16_MAX)
-		return fail(reason, cap, HS_ESYNTAX, "rrsets[%zu]: \"rdata\" is not a list of RDATA", idx);
+		return hs_why(reason, cap, HS_ESYNTAX, "rrsets[%zu]: \"rdata\" is not a list of RDATA", idx);
 	for (size_t i = 0; i < json_array_size(rd); i++) {
 		json_t *h = json_array_get(rd, i);
 		const char *hex = json_string_value(h);
 		size_t hl = json_string_length(h);
 		if (hex == NULL || hl % 2 != 0 || hl / 2 > UINT16_MAX)
-			return fail(reason, cap, HS_ESYNTAX, "rrsets[%zu].rdata[%zu]: not hex RDATA", idx, i);
+			return hs_why(reason, cap, HS_ESYNTAX, "rrsets[%zu].rdata[%zu]: not hex RDATA", idx, i);
 		for (size_t k = 0; k < hl / 2; k++) {
 			int hi = hexval(hex[2 * k]), lo = hexval(hex[2 * k + 1]);
 			if (hi < 0 || lo < 0)
-				return fail(reason, cap, HS_ESYNTAX, "rrsets[%zu].rdata[%zu]: not hex", idx, i);
+				return hs_why(reason, cap, HS_ESYNTAX, "rrsets[%zu].rdata[%zu]: not hex", idx, i);
 			buf[k] = (uint8_t)(hi << 4 | lo);
 		}
 		size_t len = hl / 2;
 		if (sig && (len < 18 || (uint16_t)(buf[0] << 8 | buf[1]) != t))
-			return fail(reason, cap, HS_ESYNTAX,
-			            "rrsets[%zu].rdata[%zu]: RRSIG does not cover %s", idx, i,
-			            hs_apex_slot_name(slot));
+			return hs_why(reason, cap, HS_ESYNTAX,
+			              "rrsets[%zu].rdata[%zu]: RRSIG does not cover %s", idx, i,
+			              hs_apex_slot_name(slot));
 		if (!rdata_ok(sig ? KNOT_RRTYPE_RRSIG : t, buf, len))
-			return fail(reason, cap, HS_ESYNTAX, "rrsets[%zu].rdata[%zu]: malformed %s%s RDATA",
-			            idx, i, sig ? "RRSIG " : "", hs_apex_slot_name(slot));
+			return hs_why(reason, cap, HS_ESYNTAX, "rrsets[%zu].rdata[%zu]: malformed %s%s RDATA",
+			              idx, i, sig ? "RRSIG " : "", hs_apex_slot_name(slot));
 		int ret = hs_apex_add_rr(a, hs_apex_zone(a), sig ? KNOT_RRTYPE_RRSIG : t,
 		                         KNOT_CLASS_IN, ttl, buf, len);
 		if (ret != HS_EOK)
-			return fail(reason, cap, ret, "rrsets[%zu].rdata[%zu]: %s", idx, i,
-			            hs_strerror(ret));
+			return hs_why(reason, cap, ret, "rrsets[%zu].rdata[%zu]: %s", idx, i,
+			              hs_strerror(ret));
 	}
 	return HS_EOK;
 }
@@ -333,13 +321,13 @@ int hs_store_decode(const char *text, size_t len, const knot_dname_t *zone,
 	if (reason != NULL && cap > 0)
 		reason[0] = 0;
 	if (len == 0)
-		return fail(reason, cap, HS_ETRUNC, "empty");
+		return hs_why(reason, cap, HS_ETRUNC, "empty");
 	json_error_t err;
 	json_t *top = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
 	if (top == NULL) {
 		int code = json_error_code(&err) == json_error_premature_end_of_input
 		           ? HS_ETRUNC : HS_ESYNTAX;
-		return fail(reason, cap, code, "line %d column %d: %s", err.line, err.column, err.text);
+		return hs_why(reason, cap, code, "line %d column %d: %s", err.line, err.column, err.text);
 	}
 	int ret = HS_EOK;
 	hs_apex_t *a = NULL;
@@ -351,22 +339,22 @@ int hs_store_decode(const char *text, size_t len, const knot_dname_t *zone,
 	knot_dname_storage_t zname;
 
 	if (!json_is_object(top) || fmt == NULL || strcmp(fmt, HS_STORE_FORMAT) != 0) {
-		ret = fail(reason, cap, HS_ESYNTAX, "not an hsyncd apex state (\"format\")");
+		ret = hs_why(reason, cap, HS_ESYNTAX, "not an hsyncd apex state (\"format\")");
 	} else if (!json_is_integer(ver) || json_integer_value(ver) != HS_STORE_VERSION) {
-		ret = fail(reason, cap, HS_ESYNTAX, "unknown \"version\" (want %d)", HS_STORE_VERSION);
+		ret = hs_why(reason, cap, HS_ESYNTAX, "unknown \"version\" (want %d)", HS_STORE_VERSION);
 	} else if (ztext == NULL || knot_dname_from_str(zname, ztext, sizeof(zname)) == NULL) {
-		ret = fail(reason, cap, HS_ESYNTAX, "bad \"zone\"");
+		ret = hs_why(reason, cap, HS_ESYNTAX, "bad \"zone\"");
 	} else if (zone != NULL && !knot_dname_is_case_equal(zname, zone)) {
-		ret = fail(reason, cap, HS_ENAME, "state of another zone (%.255s)", ztext);
+		ret = hs_why(reason, cap, HS_ENAME, "state of another zone (%.255s)", ztext);
 	} else if (!json_is_array(sets)) {
-		ret = fail(reason, cap, HS_ESYNTAX, "no \"rrsets\" list");
+		ret = hs_why(reason, cap, HS_ESYNTAX, "no \"rrsets\" list");
 	} else if ((buf = malloc(UINT16_MAX + 1)) == NULL || hs_apex_new(&a, zname) != HS_EOK) {
 		ret = HS_ENOMEM;
 	} else {
 		for (size_t i = 0; i < json_array_size(sets) && ret == HS_EOK; i++)
 			ret = decode_rrset(a, json_array_get(sets, i), i, buf, reason, cap);
 		if (ret == HS_EOK && !hs_apex_serial(a, NULL))
-			ret = fail(reason, cap, HS_ESYNTAX, "no usable SOA");
+			ret = hs_why(reason, cap, HS_ESYNTAX, "no usable SOA");
 	}
 	free(buf);
 	json_decref(top);
@@ -456,19 +444,19 @@ int hs_store_load(hs_store_t *s, const knot_dname_t *zone, hs_apex_t **out,
 	char name[NAME_MAX_OURS + 8];
 	int ret = hs_store_filename(zone, name, sizeof(name));
 	if (ret != HS_EOK)
-		return fail(reason, cap, ret, "%s: zone name too long for a file name", s->dir);
+		return hs_why(reason, cap, ret, "%s: zone name too long for a file name", s->dir);
 	int fd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
-		return fail(reason, cap, e == ENOENT ? HS_ENOTFOUND : HS_EIO, "%s/%s: %s",
-		            s->dir, name, strerror(e));
+		return hs_why(reason, cap, e == ENOENT ? HS_ENOTFOUND : HS_EIO, "%s/%s: %s",
+		              s->dir, name, strerror(e));
 	}
 	struct stat st;
 	char *text = NULL;
 	size_t len = 0;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > 16 * 1024 * 1024) {
 		close(fd);
-		return fail(reason, cap, HS_EIO, "%s/%s: not a regular file of a sane size", s->dir, name);
+		return hs_why(reason, cap, HS_EIO, "%s/%s: not a regular file of a sane size", s->dir, name);
 	}
 	text = malloc((size_t)st.st_size + 1);
 	if (text == NULL) {
@@ -488,7 +476,7 @@ int hs_store_load(hs_store_t *s, const knot_dname_t *zone, hs_apex_t **out,
 	ret = hs_store_decode(text, len, zone, out, why, sizeof(why));
 	free(text);
 	if (ret != HS_EOK)
-		return fail(reason, cap, ret, "%s/%s: %s", s->dir, name, why);
+		return hs_why(reason, cap, ret, "%s/%s: %s", s->dir, name, why);
 	return HS_EOK;
 }
 

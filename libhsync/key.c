@@ -27,23 +27,10 @@
 
 #include "libhsync/codepoints.h"
 #include "libhsync/error.h"
+#include "libhsync/why.h"
 #include "libhsync/key.h"
 
 #define KEY_FILE_MAX (64 * 1024)
-
-static int why_set(char *why, size_t whylen, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int why_set(char *why, size_t whylen, int code, const char *fmt, ...)
-{
-	if (why != NULL && whylen > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 bool hs_key_alg_supported(uint8_t algorithm)
 {
@@ -93,7 +80,7 @@ static int read_file(const char *path, char **out, size_t *len, char *why, size_
 {
 	FILE *f = fopen(path, "r");
 	if (f == NULL) {
-		return why_set(why, whylen, HS_EKEYFILE, "%s: %s", path, strerror(errno));
+		return hs_why(why, whylen, HS_EKEYFILE, "%s: %s", path, strerror(errno));
 	}
 	char *buf = malloc(KEY_FILE_MAX + 1);
 	if (buf == NULL) {
@@ -106,8 +93,8 @@ static int read_file(const char *path, char **out, size_t *len, char *why, size_
 	if (err || n > KEY_FILE_MAX) {
 		sodium_memzero(buf, KEY_FILE_MAX + 1);
 		free(buf);
-		return why_set(why, whylen, HS_EKEYFILE, "%s: %s", path,
-		               err ? "read error" : "file too large");
+		return hs_why(why, whylen, HS_EKEYFILE, "%s: %s", path,
+		              err ? "read error" : "file too large");
 	}
 	buf[n] = '\0';
 	*out = buf;
@@ -225,35 +212,35 @@ static int load_pubfile(const char *path, hs_key_t **out, char *why, size_t whyl
 			break;
 		}
 		if (s->state == ZS_STATE_ERROR) {
-			ret = why_set(why, whylen, HS_EKEYFILE, "%s:%" PRIu64 ": %s", path,
-			              s->line_counter, zs_strerror(s->error.code));
+			ret = hs_why(why, whylen, HS_EKEYFILE, "%s:%" PRIu64 ": %s", path,
+			             s->line_counter, zs_strerror(s->error.code));
 			break;
 		}
 		if (s->state != ZS_STATE_DATA) {
 			continue;
 		}
 		if (key != NULL) {
-			ret = why_set(why, whylen, HS_EKEYFILE, "%s: more than one record", path);
+			ret = hs_why(why, whylen, HS_EKEYFILE, "%s: more than one record", path);
 			break;
 		}
 		if (s->r_type != KNOT_RRTYPE_DNSKEY && s->r_type != HS_RRTYPE_KEY) {
-			ret = why_set(why, whylen, HS_EKEYFILE,
-			              "%s: record is not DNSKEY or KEY", path);
+			ret = hs_why(why, whylen, HS_EKEYFILE,
+			             "%s: record is not DNSKEY or KEY", path);
 			break;
 		}
 		ret = key_new(s->r_owner, s->r_type, s->r_data, s->r_data_length, &key);
 		if (ret == HS_EKEYALG) {
-			why_set(why, whylen, ret, "%s: algorithm %u not supported", path,
-			        s->r_data_length >= 4 ? s->r_data[3] : 0);
+			hs_why(why, whylen, ret, "%s: algorithm %u not supported", path,
+			       s->r_data_length >= 4 ? s->r_data[3] : 0);
 		} else if (ret == HS_EKEYFILE) {
-			why_set(why, whylen, ret, "%s: bad public key", path);
+			hs_why(why, whylen, ret, "%s: bad public key", path);
 		}
 	}
 	if (ret == HS_EOK && key == NULL && s->state == ZS_STATE_ERROR) {
-		ret = why_set(why, whylen, HS_EKEYFILE, "%s:%" PRIu64 ": %s", path,
-		              s->line_counter, zs_strerror(s->error.code));
+		ret = hs_why(why, whylen, HS_EKEYFILE, "%s:%" PRIu64 ": %s", path,
+		             s->line_counter, zs_strerror(s->error.code));
 	} else if (ret == HS_EOK && key == NULL) {
-		ret = why_set(why, whylen, HS_EKEYFILE, "%s: no DNSKEY or KEY record", path);
+		ret = hs_why(why, whylen, HS_EKEYFILE, "%s: no DNSKEY or KEY record", path);
 	}
 	zs_deinit(s);
 	free(s);
@@ -345,17 +332,17 @@ static int bind_priv_parse(char *text, const char *path, bind_priv_t *p,
 			if (*trim(line) == '\0') {
 				continue;
 			}
-			return why_set(why, whylen, HS_EKEYFILE, "%s:%u: no ':' in line",
-			               path, lineno);
+			return hs_why(why, whylen, HS_EKEYFILE, "%s:%u: no ':' in line",
+			              path, lineno);
 		}
 		*colon = '\0';
 		char *name = trim(line), *value = trim(colon + 1);
 		if (!have_format) {
 			if (strcasecmp(name, "Private-key-format") != 0 ||
 			    strncmp(value, "v1.", 3) != 0) {
-				return why_set(why, whylen, HS_EKEYFILE,
-				               "%s:%u: not \"Private-key-format: v1.x\"",
-				               path, lineno);
+				return hs_why(why, whylen, HS_EKEYFILE,
+				              "%s:%u: not \"Private-key-format: v1.x\"",
+				              path, lineno);
 			}
 			have_format = true;
 			continue;
@@ -373,28 +360,28 @@ static int bind_priv_parse(char *text, const char *path, bind_priv_t *p,
 			char *end = NULL;
 			unsigned long a = strtoul(value, &end, 10);
 			if (end == value || a > 255 || (*end != '\0' && *end != ' ')) {
-				return why_set(why, whylen, HS_EKEYFILE,
-				               "%s:%u: bad Algorithm", path, lineno);
+				return hs_why(why, whylen, HS_EKEYFILE,
+				              "%s:%u: bad Algorithm", path, lineno);
 			}
 			p->algorithm = (unsigned)a;
 			have_alg = true;
 			continue;
 		}
 		if (p->f[which].data != NULL) {
-			return why_set(why, whylen, HS_EKEYFILE, "%s:%u: %s given twice",
-			               path, lineno, field_names[which]);
+			return hs_why(why, whylen, HS_EKEYFILE, "%s:%u: %s given twice",
+			              path, lineno, field_names[which]);
 		}
 		dnssec_binary_t b64 = { .size = strlen(value), .data = (uint8_t *)value };
 		if (b64.size == 0 || dnssec_binary_from_base64(&b64, &p->f[which]) != DNSSEC_EOK) {
-			return why_set(why, whylen, HS_EKEYFILE, "%s:%u: bad base64 in %s",
-			               path, lineno, field_names[which]);
+			return hs_why(why, whylen, HS_EKEYFILE, "%s:%u: bad base64 in %s",
+			              path, lineno, field_names[which]);
 		}
 	}
 	if (!have_format) {
-		return why_set(why, whylen, HS_EKEYFILE, "%s: empty or not a private key file", path);
+		return hs_why(why, whylen, HS_EKEYFILE, "%s: empty or not a private key file", path);
 	}
 	if (!have_alg) {
-		return why_set(why, whylen, HS_EKEYFILE, "%s: no Algorithm", path);
+		return hs_why(why, whylen, HS_EKEYFILE, "%s: no Algorithm", path);
 	}
 	return HS_EOK;
 }
@@ -453,18 +440,18 @@ static int bind_priv_to_pem(const bind_priv_t *p, uint8_t alg, const dnssec_bina
 	}
 	if (missing != NULL) {
 		gnutls_privkey_deinit(pk);
-		return why_set(why, whylen, HS_EKEYFILE, "%s: no %s", path, missing);
+		return hs_why(why, whylen, HS_EKEYFILE, "%s: no %s", path, missing);
 	}
 	if (gr != GNUTLS_E_SUCCESS) {
 		gnutls_privkey_deinit(pk);
-		return why_set(why, whylen, HS_EKEYFILE, "%s: private key rejected: %s",
-		               path, gnutls_strerror(gr));
+		return hs_why(why, whylen, HS_EKEYFILE, "%s: private key rejected: %s",
+		              path, gnutls_strerror(gr));
 	}
 	int ret = dnssec_pem_from_privkey(pk, pem);
 	gnutls_privkey_deinit(pk);
 	if (ret != DNSSEC_EOK) {
-		return why_set(why, whylen, HS_EKEYFILE, "%s: private key rejected: %s",
-		               path, dnssec_strerror(ret));
+		return hs_why(why, whylen, HS_EKEYFILE, "%s: private key rejected: %s",
+		              path, dnssec_strerror(ret));
 	}
 	return HS_EOK;
 }
@@ -529,14 +516,14 @@ int hs_key_load(const char *path, hs_key_t **out, char *why, size_t whylen)
 		goto out;
 	}
 	if (priv.algorithm != key->algorithm) {
-		ret = why_set(why, whylen, HS_EKEYMISMATCH,
-		              "%s: algorithm %u, but %s has %u", privpath, priv.algorithm,
-		              pubpath, key->algorithm);
+		ret = hs_why(why, whylen, HS_EKEYMISMATCH,
+		             "%s: algorithm %u, but %s has %u", privpath, priv.algorithm,
+		             pubpath, key->algorithm);
 		goto out;
 	}
 	dnssec_binary_t pubkey = { 0 };
 	if (dnssec_key_get_pubkey(key->dkey, &pubkey) != DNSSEC_EOK) {
-		ret = why_set(why, whylen, HS_EKEYFILE, "%s: bad public key", pubpath);
+		ret = hs_why(why, whylen, HS_EKEYFILE, "%s: bad public key", pubpath);
 		goto out;
 	}
 	ret = bind_priv_to_pem(&priv, key->algorithm, &pubkey, &pem, privpath, why, whylen);
@@ -545,14 +532,14 @@ int hs_key_load(const char *path, hs_key_t **out, char *why, size_t whylen)
 	}
 	int dr = dnssec_key_load_pkcs8(key->dkey, &pem);
 	if (dr != DNSSEC_EOK) {
-		ret = why_set(why, whylen, HS_EKEYMISMATCH, "%s does not match %s: %s",
-		              privpath, pubpath, dnssec_strerror(dr));
+		ret = hs_why(why, whylen, HS_EKEYMISMATCH, "%s does not match %s: %s",
+		             privpath, pubpath, dnssec_strerror(dr));
 		goto out;
 	}
 	key->has_private = true;
 	ret = check_pair(key);
 	if (ret == HS_EKEYMISMATCH) {
-		why_set(why, whylen, ret, "%s does not match %s", privpath, pubpath);
+		hs_why(why, whylen, ret, "%s does not match %s", privpath, pubpath);
 	}
 out:
 	if (pem.data != NULL) {
