@@ -113,8 +113,6 @@ static void fetch_cb(struct hs_xfr_fetch_result *res, void *arg)
 		       "IXFR in: owner serial %u -> %u, %zu differences, %zu records, %zu messages, %zu bytes",
 		       hs_combiner_owner_serial(l->z->comb), res->serial, res->ndeltas, rrs,
 		       res->messages, res->bytes);
-		hs_zone_free(res->zone);  /* the zone with them applied: not needed */
-		res->zone = NULL;
 		cbd_snap_detach(l);
 		changed = cbd_zone_owner_deltas(l->z, res->deltas, res->ndeltas, p);
 		if (changed < 0) {
@@ -131,9 +129,8 @@ static void fetch_cb(struct hs_xfr_fetch_result *res, void *arg)
 		cbd_notify_downstreams(l);
 	}
 done:
-	/* A transfer in held up to two more copies of the zone for a moment
-	 * (the owner zone to check against, the copy it was applied to):
-	 * give that memory back to the system. */
+	/* An AXFR in held a second zone for a moment: give that memory back
+	 * to the system. */
 	malloc_trim(0);
 	if (l->again && !l->d->stopping) {
 		l->again = false;
@@ -142,21 +139,23 @@ done:
 }
 
 /* The transfer itself, once the SOA check found the primary newer (or
- * there is nothing to compare with): IXFR from a copy of the owner zone,
- * or AXFR. */
+ * there is nothing to compare with): IXFR from the owner's SOA, its
+ * differences checked against the combiner's data without a copy of the
+ * owner zone and applied in place; or AXFR. */
 static void start_fetch(struct cbd_zl *l)
 {
 	const cbd_zone_cfg_t *zc = l->z->cfg;
 	const cbd_primary_t *pr = &zc->primaries[l->primary % zc->nprimaries];
 	hs_zone_t *cur = NULL;
 	if (cbd_zone_combined(l->z) != NULL && !l->axfr) {
-		int ret = hs_combiner_owner_zone(l->z->comb, &cur);
+		int ret = hs_combiner_owner_soa(l->z->comb, &cur);
 		if (ret != HS_EOK) {
 			cur = NULL;
 		}
 	}
 	struct hs_xfr_fetch_opts o = { .key = pr->key, .axfr_only = l->axfr, .timeout_ms = 2000,
-	                               .no_soa_check = true };
+	                               .no_soa_check = true, .ixfr_deltas_only = true,
+	                               .has = hs_combiner_owner_has, .has_arg = l->z->comb };
 	l->cur = cur;
 	int ret = hs_xfr_fetch(l->d->loop, (const struct sockaddr *)&pr->addr, l->z->apex, cur, &o,
 	                       fetch_cb, l, &l->fetch);
