@@ -51,6 +51,8 @@ const hs_conf_rule_t agd_conf_rules[] = {
 	{ .keyword = "control-socket", .min = 1, .max = 1, .kind = { HS_CONF_STRING } },
 	DUR("propagation"), DUR("dnskey-wait"), DUR("ds-wait"), DUR("ns-wait"),
 	DUR("dnskey-wait-min"), DUR("ds-wait-min"), DUR("ns-wait-min"), DUR("parent-poll"),
+	{ .keyword = "peer-nameserver", .flags = HS_CONF_REPEAT, .min = 2, .max = 2,
+	  .kind = { HS_CONF_NAME, HS_CONF_ADDR } },
 	{ .keyword = "zone", .flags = HS_CONF_UNIQUE, .min = 1, .max = 1,
 	  .kind = { HS_CONF_NAME }, .block = zone_rules },
 	{ .keyword = "parent", .flags = HS_CONF_UNIQUE, .min = 1, .max = 1,

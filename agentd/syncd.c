@@ -19,6 +19,7 @@
 #include "agentd/agentd.h"
 #include "agentd/process.h"
 #include "agentd/sync.h"
+#include "common/conf.h"
 #include "common/log.h"
 #include "common/net.h"
 #include "common/xfr.h"
@@ -739,19 +740,40 @@ static void sq_cb(int err, const uint8_t *msg, size_t len, void *arg)
 
 /* ---- the machine ---------------------------------------------------------------- */
 
+/*
+ * The DNSKEY RRset each ON+SIGN peer serves: asked from its nameservers
+ * given by `peer-nameserver IDENTITY ADDRESS` (no recursion), else what
+ * the resolver serves for the zone stands for it.
+ */
 static void look_published(agd_syncd_t *sd, struct szone *z)
 {
-	/* what the resolver serves for the zone stands for every ON+SIGN
-	 * peer's nameservers (their addresses are not known here) */
+	const agd_cfg_t *cfg = CFG(sd);
 	const hs_hsync_t *recs = NULL;
 	size_t n = hs_sync_hsync(hs_proc_sync(z->proc), &recs);
 	for (size_t i = 0; i < n; i++) {
-		if (knot_dname_is_case_equal(recs[i].identity, CFG(sd)->identity) ||
+		const knot_dname_t *id = recs[i].identity;
+		if (knot_dname_is_case_equal(id, cfg->identity) ||
 		    recs[i].state != HS_HSYNC_STATE_ON || recs[i].sign != HS_HSYNC_SIGN_SIGN) {
 			continue;
 		}
-		(void)dns_query(sd, Q_PUBLISHED, z->name, recs[i].identity, KNOT_RRTYPE_DNSKEY,
-		                (const struct sockaddr *)&CFG(sd)->resolver, true);
+		bool asked = false;
+		for (const hs_conf_stmt_t *st = hs_conf_first(cfg->conf, "peer-nameserver"); st;
+		     st = hs_conf_next(st, "peer-nameserver")) {
+			knot_dname_storage_t pid;
+			struct sockaddr_storage ss;
+			char err[256];
+			if (hs_conf_name(st, 0, pid, err, sizeof(err)) != 0 ||
+			    !knot_dname_is_case_equal(pid, id) ||
+			    hs_conf_addr(st, 1, 53, &ss, err, sizeof(err)) != 0) {
+				continue;
+			}
+			asked = dns_query(sd, Q_PUBLISHED, z->name, id, KNOT_RRTYPE_DNSKEY,
+			                  (const struct sockaddr *)&ss, false) == 0 || asked;
+		}
+		if (!asked) {
+			(void)dns_query(sd, Q_PUBLISHED, z->name, id, KNOT_RRTYPE_DNSKEY,
+			                (const struct sockaddr *)&cfg->resolver, true);
+		}
 	}
 }
 

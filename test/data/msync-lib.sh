@@ -225,15 +225,20 @@ EOF
 }
 
 # msync_agent X: agent X's configuration (after lab_start wrote the base) and
-# the chain settings; waits 0, our nameserver ns1.provider-X.test.
+# the chain settings; waits 0, our nameserver ns1.provider-X.test., the
+# other providers' signers as their nameservers (peer-nameserver).
 msync_agent() {
-	local x=$1 cp hp
+	local x=$1 cp hp y
 	eval "cp=\$CP_$x; hp=\$HP_$x"
 	AGENT_EXTRA="tsig-key-file \"$W/keys.conf\"
 hsyncd 127.0.0.1 port $hp key agent-$x
 combinerd 127.0.0.1 port $cp key agent-$x
 nameserver ns1.provider-$x.test.
 propagation 0; dnskey-wait 0; ds-wait 0; ns-wait 0; parent-poll 2s"
+	for y in $AGENTS; do
+		[ "$y" = "$x" ] || AGENT_EXTRA="$AGENT_EXTRA
+peer-nameserver agent-$y.lab. 127.0.0.1@$(eval echo "\$SP_$y")"
+	done
 	agent_conf "$x" "$UP"
 	AGENT_EXTRA=""
 }

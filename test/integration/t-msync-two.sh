@@ -175,6 +175,11 @@ roll_done() {
 wait_for 60 roll_done || fail "roll did not end everywhere: a $(dnskeys a | tr '\n' ' ') b $(dnskeys b | tr '\n' ' ')"
 verify_all || fail "dnssec-verify after the roll: $(cat "$W"/verify.*)"
 validates "$VP_va" && validates "$VP_vb" || fail "validation broke after the roll"
+wait_for 20 grep -q "DNSKEY $new_tag published by every signer: may be used now" "$W/agent_a.log" ||
+	fail "a never saw its new key $new_tag published at b: $("$BIN/hsync-ctl" -s "$W/a.ctl" zones)"
 ok "ZSK roll at a completed: the old key is gone from both signers, the new one at both; verifies and validates"
+is_idle() { "$BIN/hsync-ctl" -s "$W/$1.ctl" zones | grep -q 'process: idle'; }
+wait_for 20 is_idle a && wait_for 20 is_idle b || fail "processes not finished: $("$BIN/hsync-ctl" -s "$W/a.ctl" zones; "$BIN/hsync-ctl" -s "$W/b.ctl" zones)"
+ok "a's key-added process saw $new_tag at b's signer (peer-nameserver) and let it be used; a and b idle again"
 
 echo "t-msync-two: $NCHECKS checks"
