@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include <libknot/libknot.h>
-#include <sodium.h>
 
 #include "agentd/deleg.h"
 #include "common/statefile.h"
@@ -118,18 +117,13 @@ int hs_deleg_update_new(const knot_dname_t *zone, const hs_chgs_t *chgs,
 	if (zone == NULL || chgs == NULL || out == NULL || chgs->n == 0) {
 		return HS_EINVAL;
 	}
-	knot_pkt_t *pkt = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
-	if (pkt == NULL) {
-		return HS_ENOMEM;
+	knot_pkt_t *pkt = NULL;
+	int ret = hs_pkt_query_new(zone, KNOT_RRTYPE_SOA, &pkt);
+	if (ret != HS_EOK) {
+		return ret;
 	}
-	uint16_t id;
-	randombytes_buf(&id, sizeof(id));
-	knot_wire_set_id(pkt->wire, id);
 	knot_wire_set_opcode(pkt->wire, KNOT_OPCODE_UPDATE);
-	int ret = knot_pkt_put_question(pkt, zone, KNOT_CLASS_IN, KNOT_RRTYPE_SOA);
-	if (ret == KNOT_EOK) {
-		ret = knot_pkt_begin(pkt, KNOT_AUTHORITY);
-	}
+	ret = knot_pkt_begin(pkt, KNOT_AUTHORITY);
 	if (ret == KNOT_EOK && sig_reserve > 0) {
 		ret = knot_pkt_reserve(pkt, sig_reserve);
 	}
@@ -558,23 +552,18 @@ int hs_deleg_keystate_query_new(const hs_key_t *key, knot_pkt_t **out)
 	if (key == NULL || out == NULL) {
 		return HS_EINVAL;
 	}
-	knot_pkt_t *pkt = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
-	if (pkt == NULL) {
-		return HS_ENOMEM;
+	knot_pkt_t *pkt = NULL;
+	int ret = hs_pkt_query_new(key->owner, HS_RRTYPE_KEY, &pkt);
+	if (ret != HS_EOK) {
+		return ret;
 	}
-	uint16_t id;
-	randombytes_buf(&id, sizeof(id));
-	knot_wire_set_id(pkt->wire, id);
-	int ret = knot_pkt_put_question(pkt, key->owner, KNOT_CLASS_IN, HS_RRTYPE_KEY);
+	knot_rrset_t opt;
+	ret = hs_pkt_opt_begin(pkt, HS_DELEG_EDNS_SIZE, &opt);
 	if (ret == KNOT_EOK) {
-		knot_rrset_t opt;
-		ret = hs_pkt_opt_begin(pkt, HS_DELEG_EDNS_SIZE, &opt);
-		if (ret == KNOT_EOK) {
-			hs_keystate_t ks = { .key_id = key->keytag, .state = HS_KS_INQUIRE };
-			ret = hs_edns_add_keystate(&opt, &ks, &pkt->mm);
-		}
-		ret = hs_pkt_opt_end(pkt, &opt, ret);
+		hs_keystate_t ks = { .key_id = key->keytag, .state = HS_KS_INQUIRE };
+		ret = hs_edns_add_keystate(&opt, &ks, &pkt->mm);
 	}
+	ret = hs_pkt_opt_end(pkt, &opt, ret);
 	if (ret != KNOT_EOK) {
 		knot_pkt_free(pkt);
 		return ret;

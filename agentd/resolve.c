@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include <libknot/libknot.h>
-#include <sodium.h>
 
 #include "agentd/resolve.h"
 #include "common/zone.h"
@@ -21,24 +20,19 @@ int hs_resolve_query_new(const knot_dname_t *qname, uint16_t qtype, knot_pkt_t *
 	if (qname == NULL || out == NULL) {
 		return HS_EINVAL;
 	}
-	knot_pkt_t *pkt = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
-	if (pkt == NULL) {
-		return HS_ENOMEM;
+	knot_pkt_t *pkt = NULL;
+	int ret = hs_pkt_query_new(qname, qtype, &pkt);
+	if (ret != HS_EOK) {
+		return ret;
 	}
-	uint16_t id;
-	randombytes_buf(&id, sizeof(id));
-	knot_wire_set_id(pkt->wire, id);
 	knot_wire_set_rd(pkt->wire);
 	knot_wire_set_ad(pkt->wire);
-	int ret = knot_pkt_put_question(pkt, qname, KNOT_CLASS_IN, qtype);
+	knot_rrset_t opt;
+	ret = hs_pkt_opt_begin(pkt, HS_RESOLVE_EDNS_SIZE, &opt);
 	if (ret == KNOT_EOK) {
-		knot_rrset_t opt;
-		ret = hs_pkt_opt_begin(pkt, HS_RESOLVE_EDNS_SIZE, &opt);
-		if (ret == KNOT_EOK) {
-			knot_edns_set_do(&opt);
-		}
-		ret = hs_pkt_opt_end(pkt, &opt, ret);
+		knot_edns_set_do(&opt);
 	}
+	ret = hs_pkt_opt_end(pkt, &opt, ret);
 	if (ret != KNOT_EOK) {
 		knot_pkt_free(pkt);
 		return ret;

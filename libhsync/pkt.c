@@ -3,6 +3,8 @@
  */
 #include <string.h>
 
+#include <sodium.h>
+
 #include "libhsync/error.h"
 #include "libhsync/pkt.h"
 
@@ -66,4 +68,28 @@ int hs_pkt_opt_end(knot_pkt_t *pkt, knot_rrset_t *opt, int ret)
 		knot_rrset_init_empty(opt);
 	}
 	return ret;
+}
+
+int hs_pkt_query_new(const knot_dname_t *qname, uint16_t qtype, knot_pkt_t **out)
+{
+	if (out != NULL) {
+		*out = NULL;
+	}
+	if (qname == NULL || out == NULL) {
+		return HS_EINVAL;
+	}
+	knot_pkt_t *pkt = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	if (pkt == NULL) {
+		return HS_ENOMEM;
+	}
+	uint16_t id;
+	randombytes_buf(&id, sizeof(id));
+	knot_wire_set_id(pkt->wire, id);
+	int ret = knot_pkt_put_question(pkt, qname, KNOT_CLASS_IN, qtype);
+	if (ret != KNOT_EOK) {
+		knot_pkt_free(pkt);
+		return ret;
+	}
+	*out = pkt;
+	return HS_EOK;
 }

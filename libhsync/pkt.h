@@ -26,6 +26,14 @@
 int hs_pkt_parse_copy(const uint8_t *wire, size_t len, unsigned flags, knot_pkt_t **out);
 
 /*
+ * A NEW message to send (knot_pkt_free), up to 65535 bytes, with a random
+ * ID (libsodium), no flags set and the question qname/IN/qtype; the caller
+ * sets opcode and flags and goes on with knot_pkt_begin(). HS_EINVAL,
+ * HS_ENOMEM or libknot's code.
+ */
+int hs_pkt_query_new(const knot_dname_t *qname, uint16_t qtype, knot_pkt_t **out);
+
+/*
  * The EDNS OPT record of a message being written, in two steps around the
  * caller's own additions (DO bit, options):
  *   knot_rrset_t opt;

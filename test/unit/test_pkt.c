@@ -86,6 +86,29 @@ START_TEST(opt_steps)
 }
 END_TEST
 
+START_TEST(query_new)
+{
+	knot_pkt_t *p = NULL, *q = NULL;
+	ck_assert_int_eq(hs_pkt_query_new((const knot_dname_t *)"\x02" "ex", KNOT_RRTYPE_A, &p),
+	                 HS_EOK);
+	ck_assert_uint_eq(p->size, sizeof(QUERY));
+	ck_assert_mem_eq(p->wire + 2, "\0\0", 2);                    /* no flags */
+	ck_assert_mem_eq(p->wire + 4, QUERY + 4, sizeof(QUERY) - 4);  /* counts and question */
+	/* the ID is random: not the same four times in a row */
+	int same = 0;
+	for (int i = 0; i < 4; i++) {
+		ck_assert_int_eq(hs_pkt_query_new((const knot_dname_t *)"", KNOT_RRTYPE_SOA, &q), HS_EOK);
+		same += knot_wire_get_id(q->wire) == knot_wire_get_id(p->wire);
+		knot_pkt_free(q);
+	}
+	ck_assert_int_lt(same, 4);
+	knot_pkt_free(p);
+	p = (knot_pkt_t *)1;
+	ck_assert_int_eq(hs_pkt_query_new(NULL, KNOT_RRTYPE_A, &p), HS_EINVAL);
+	ck_assert_ptr_null(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("pkt");
@@ -93,6 +116,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, parse_owns_copy);
 	tcase_add_test(tc, bad_input);
 	tcase_add_test(tc, opt_steps);
+	tcase_add_test(tc, query_new);
 	suite_add_tcase(s, tc);
 	return s;
 }
