@@ -40,6 +40,7 @@
 #include "agentd/trust.h"
 #include "common/conf.h"
 #include "common/net.h"
+#include "libhsync/replay.h"
 
 typedef struct agd_ddns_cfg agd_ddns_cfg_t;
 typedef struct agd_ddns agd_ddns_t;
@@ -168,6 +169,7 @@ struct agd_ddns {
 	size_t n;
 	struct agd_parent *p;
 	agd_child_t *child;
+	hs_replay_t *replay;            /* signed UPDATEs accepted, against replays */
 };
 
 /* The receiver's handler (ARG: struct agd_parent), for hs_net_server_new. */

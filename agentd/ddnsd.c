@@ -299,6 +299,10 @@ int agd_ddns_start(uv_loop_t *loop, agd_cfg_t *cfg, agd_ddns_t **out, char *why,
 	d->loop = loop;
 	d->cfg = cfg->ddns;
 	cfg->ddns = NULL;
+	if (hs_replay_new(HS_REPLAY_MAX_DEFAULT, &d->replay) != 0) {
+		agd_ddns_stop(d);
+		return HS_ENOMEM;
+	}
 	for (size_t i = 0; i < d->cfg->n; i++) {
 		struct agd_parent *p = &d->p[d->n++];
 		p->d = d;
@@ -384,6 +388,7 @@ void agd_ddns_stop(agd_ddns_t *d)
 		hs_trust_free(p->trust);
 	}
 	free(d->p);
+	hs_replay_free(d->replay);
 	agd_ddns_cfg_free(d->cfg);
 	free(d);
 }

@@ -21,6 +21,8 @@
 #include "libhsync/codepoints.h"
 #include "libhsync/edns.h"
 #include "libhsync/error.h"
+#include "libhsync/msg.h"
+#include "libhsync/replay.h"
 
 #define DDNS_TIMEOUT_MS 3000
 #define DDNS_MAX_NS 8
@@ -337,6 +339,20 @@ void agd_parent_on_update(hs_net_req_t *req, const uint8_t *msg, size_t len, voi
 	hs_parent_result_init(&j->r);
 	j->next = p->jobs;
 	p->jobs = j;
+	/* a signed UPDATE accepted before is refused (DESIGN: replays change nothing) */
+	uint8_t rid[HS_REPLAY_IDLEN];
+	time_t now = time(NULL);
+	bool has_id = len >= KNOT_WIRE_HEADER_SIZE && !knot_wire_get_qr(msg) &&
+	              hs_msg_replay_id(msg, len, rid) == 0;
+	if (has_id && hs_replay_seen(p->d->replay, rid, now)) {
+		snprintf(j->child, sizeof(j->child), "?");
+		j->r.rcode = KNOT_RCODE_REFUSED;
+		j->r.ede = -1;
+		snprintf(j->r.reason, sizeof(j->r.reason), "replayed");
+		hs_log(HS_LOG_WARNING, p->c->zone_txt, j->peer, "message refused (REFUSED): replayed");
+		job_answer(j);
+		return;
+	}
 	int ret = hs_parent_handle(&p->pc, msg, len, &j->r);
 	if (ret != 0) {
 		hs_log(HS_LOG_INFO, p->c->zone_txt, j->peer, "message not answered: %s",
@@ -348,6 +364,16 @@ void agd_parent_on_update(hs_net_req_t *req, const uint8_t *msg, size_t len, voi
 		knot_dname_to_str(j->child, j->r.child, sizeof(j->child));
 	} else {
 		snprintf(j->child, sizeof(j->child), "?");
+	}
+	hs_sig0_info_t si;
+	if (has_id && (j->r.verdict == HS_PARENT_APPLY || j->r.verdict == HS_PARENT_BOOTSTRAP) &&
+	    hs_sig0_parse(msg, len, &si) == 0) {
+		time_t expires = (time_t)si.expiration + (time_t)p->pc.sig0.skew + 1;
+		ret = expires > now ? hs_replay_add(p->d->replay, rid, expires, now) : 0;
+		if (ret != 0) {
+			job_refuse(j, KNOT_RCODE_REFUSED, "replay cache: %s", hs_strerror(ret));
+			return;
+		}
 	}
 	switch (j->r.verdict) {
 	case HS_PARENT_REFUSED:

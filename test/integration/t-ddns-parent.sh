@@ -78,7 +78,12 @@ r=$(send "$W/ns-del.bin" tcp)
 [ "$r" = "NOERROR signed ede=- ks=-" ] || fail "delete NS: $r"
 [ "$(at_parent $C NS)" = "ns1.$C " ] || fail "NS at named after delete: $(at_parent $C NS)"
 [ -z "$(at_parent ns2.$C A)" ] || fail "glue left at named"
-ok "NS and glue deleted by an UPDATE signed by hsync-sig0 over TCP"
+Sd=$(serial)
+r=$(send "$W/ns-del.bin")
+[ "$r" = "REFUSED signed ede=- ks=-" ] || fail "replayed UPDATE: $r"
+[ "$(serial)" = "$Sd" ] || fail "a replayed UPDATE changed the parent zone"
+grep -q "refused (REFUSED): replayed" "$W/agentd.log" || fail "replay not logged"
+ok "NS and glue deleted by an UPDATE signed by hsync-sig0 over TCP; the same message again is refused as a replay"
 
 # --- DS
 kdig +nocomments +noquestion +nostats +norec @127.0.0.1 -p "$P_KNOT" $C DNSKEY |
