@@ -643,6 +643,10 @@ static void sq_cb(int err, const uint8_t *msg, size_t len, void *arg)
 		}
 		if (q->kind == Q_APEX_SOA) {
 			struct sq *n = sq_new(sd, Q_APEX_DNSKEY, z->name);
+			if (n == NULL) {
+				apex_done(sd, z);
+				break;
+			}
 			n->have_serial = true;
 			n->serial = serial;
 			n->pkt = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
