@@ -5,7 +5,9 @@
 # every signer. Then the owner turns c ON: a and b start a join process
 # for c, c's keys reach their signers, c's CDS joins the union, and the
 # process waits for the parent's DS (there is none here), which
-# hsync-ctl shows; the zone verifies and validates at every step.
+# hsync-ctl shows. Then c turns OFF again: its CDS leaves the union first
+# and its keys stay while the leave waits for the parent's DS. The zone
+# verifies and validates at every step.
 . "$HSYNC_TOP/test/integration/lib.sh"
 . "$TOP/test/data/agentd-lab.sh"
 . "$TOP/test/data/msync-lib.sh"
@@ -100,5 +102,17 @@ wait_for 10 sh -c "'$BIN/hsync-ctl' -s '$W/a.ctl' zones | grep -q 'join agent-c.
 	{ step a; fail "a does not show the join of c waiting for the parent's DS"; }
 grep -q '"kind": *"join"' "$W/a.state/sync-example.com.json" || fail "the join is not on disk"
 ok "c's CDS joins the union; the join waits for the parent's DS, on disk and in hsync-ctl: $(step a | grep 'join agent-c' | sed 's/^ *//')"
+
+# --- c leaves again: its CDS goes first, its keys stay while the parent's DS is awaited
+owner_change 3 a b c-off
+cds2() { [ "$(cds_tags a | wc -l)" = 2 ] && [ "$(cds_tags b | wc -l)" = 2 ]; }
+wait_for 30 cds2 || fail "c's CDS not withdrawn: a $(cds_tags a | tr '\n' ' ') b $(cds_tags b | tr '\n' ' ')"
+wait_for 10 sh -c "'$BIN/hsync-ctl' -s '$W/a.ctl' zones | grep -q 'leave agent-c.lab.: .*DS'" ||
+	{ step a; fail "a does not show the leave of c waiting for the parent's DS"; }
+sleep 2
+all_union || fail "c's keys left before the parent's DS changed: a: $(tags_at a | tr '\n' ' ')"
+verify_all || fail "dnssec-verify during the leave: $(cat "$W"/verify.*)"
+validates "$VP_va" && validates "$VP_vb" || fail "validation broke when c left"
+ok "c turned OFF: its CDS leaves the union first, its keys stay while the leave waits for the parent's DS: $(step a | grep 'leave agent-c' | sed 's/^ *//')"
 
 echo "t-msync-join: $NCHECKS checks"
