@@ -5,7 +5,7 @@
 # every signer. Then the owner turns c ON: a and b start a join process
 # for c, c's keys reach their signers, c's CDS joins the union, and the
 # process waits for the parent's DS (there is none here), which
-# hsync-ctl shows. Then c turns OFF again: its CDS leaves the union first
+# hsync-ctl shows, and which survives a kill -9 of a. Then c turns OFF again: its CDS leaves the union first
 # and its keys stay while the leave waits for the parent's DS. The zone
 # verifies and validates at every step.
 . "$HSYNC_TOP/test/integration/lib.sh"
@@ -102,6 +102,18 @@ wait_for 10 sh -c "'$BIN/hsync-ctl' -s '$W/a.ctl' zones | grep -q 'join agent-c.
 	{ step a; fail "a does not show the join of c waiting for the parent's DS"; }
 grep -q '"kind": *"join"' "$W/a.state/sync-example.com.json" || fail "the join is not on disk"
 ok "c's CDS joins the union; the join waits for the parent's DS, on disk and in hsync-ctl: $(step a | grep 'join agent-c' | sed 's/^ *//')"
+
+# --- kill -9 of a in the middle of the join: same step after the restart
+agent_kill a
+agent_start a
+wait_state 30 a b OPERATIONAL
+wait_for 10 grep -q 'process state restored' "$W/agent_a.log" || fail "a did not restore its process state"
+wait_for 10 sh -c "'$BIN/hsync-ctl' -s '$W/a.ctl' zones | grep -q 'join agent-c.lab.: .*DS'" ||
+	{ step a; fail "a lost the join of c over a restart"; }
+sleep 1
+all_union && cds3 || fail "union changed over a's restart: $(tags_at a | tr '\n' ' ') / $(cds_tags a | tr '\n' ' ')"
+[ "$(agent_own a)" = "$(cat "$W/own.a")" ] || fail "after restart a takes $(agent_own a | tr '\n' ' ') as its own"
+ok "a killed with -9 mid-join and restarted: the join is in the same step, union and own keys intact"
 
 # --- c leaves again: its CDS goes first, its keys stay while the parent's DS is awaited
 owner_change 3 a b c-off
