@@ -26,7 +26,7 @@ msync_keys() {
 }
 
 # hsync_rr NSMGMT ID...: HSYNC records (RFC 3597 form), ON NSMGMT SIGN
-# agent-ID.lab. "." (ID-off: State OFF)
+# agent-ID.lab. "." (ID-off: State OFF; MSYNC_SIGN=2: NOSIGN)
 hsync_rr() {
 	python3 - "$@" <<'EOF'
 import sys
@@ -35,7 +35,7 @@ for i in sys.argv[2:]:
     st = 1
     if i.endswith("-off"):
         i, st = i[:-4], 2
-    w = bytes([st, nsm, 1])
+    w = bytes([st, nsm, int(__import__("os").environ.get("MSYNC_SIGN", "1"))])
     for l in ("agent-%s" % i, "lab"):
         w += bytes([len(l)]) + l.encode()
     w += b"\0\0"
@@ -197,7 +197,7 @@ zone:
     master: cmb
     notify: hsd
     acl: [ cmb, hsd, out ]
-    dnssec-signing: on
+    dnssec-signing: ${MSYNC_SIGNING:-on}
     dnssec-policy: ms
     zonefile-sync: -1
     zonefile-load: none
@@ -207,7 +207,13 @@ EOF
 }
 
 signer_port() { eval "echo \$SP_$1"; }
-signer_up() { kdig +short +time=1 +retry=0 @127.0.0.1 -p "$(signer_port "$1")" example.com DNSKEY | grep -q '^257 '; }
+signer_up() {
+	if [ "${MSYNC_SIGNING:-on}" = off ]; then
+		kdig +short +time=1 +retry=0 @127.0.0.1 -p "$(signer_port "$1")" example.com SOA | grep -q .
+	else
+		kdig +short +time=1 +retry=0 @127.0.0.1 -p "$(signer_port "$1")" example.com DNSKEY | grep -q '^257 '
+	fi
+}
 
 msync_hsyncd() {
 	local x=$1 sp hp port
