@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/confkeys.h"
 #include "common/net.h"
 #include "hsyncd/hsyncd.h"
 #include "libhsync/error.h"
@@ -217,29 +218,12 @@ static int resolve(hsd_cfg_t *cfg, char *err, size_t errlen)
 	}
 
 	/* keys first: peers name them */
-	size_t n = 0;
-	for (s = hs_conf_first(conf, "tsig-key-file"); s; s = hs_conf_next(s, "tsig-key-file")) {
-		n++;
-	}
-	cfg->keyfiles = calloc(n ? n : 1, sizeof(*cfg->keyfiles));
-	if (cfg->keyfiles == NULL) {
-		return HS_ENOMEM;
-	}
-	for (s = hs_conf_first(conf, "tsig-key-file"); s; s = hs_conf_next(s, "tsig-key-file")) {
-		const char *path = hs_conf_str(s, 0);
-		int line = 0;
-		ret = hs_tsig_load(path, &cfg->keyfiles[cfg->nkeyfiles], &line);
-		if (ret != 0) {
-			if (line > 0) {
-				return hs_conf_error(s, err, errlen, "tsig-key-file: %s:%d: %s",
-				                     path, line, hs_strerror(ret));
-			}
-			return hs_conf_error(s, err, errlen, "tsig-key-file: %s: %s", path, hs_strerror(ret));
-		}
-		cfg->nkeyfiles++;
+	ret = hs_conf_tsig_files(conf, &cfg->keyfiles, &cfg->nkeyfiles, err, errlen);
+	if (ret != HS_EOK) {
+		return ret;
 	}
 
-	n = 0;
+	size_t n = 0;
 	for (s = hs_conf_first(conf, "listen"); s; s = hs_conf_next(s, "listen")) {
 		n++;
 	}
