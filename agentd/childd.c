@@ -4,8 +4,8 @@
  * zone is fetched by AXFR from its source; its delegation data
  * (deleg.h) is compared with what the parent was last told; on a change
  * the parent's UPDATE target is found by DSYNC discovery (dsync.h) through
- * the validating resolver, with its address and the parent's KEY (both
- * validated); KeyState is asked, and the answer says whether to bootstrap
+ * the validating resolver, with its address and the parent's KEYs (at
+ * the parent apex and at the target name; all validated); KeyState is asked, and the answer says whether to bootstrap
  * our key, wait, or send the UPDATE; the UPDATE goes over TCP to each
  * target address until one answers; only a response signed by the parent
  * is believed. Failures retry with backoff (deleg.h).
@@ -232,6 +232,7 @@ struct child {
 	struct sockaddr_storage addrs[CH_MAX_ADDRS];
 	size_t npkeys;
 	hs_key_t *pkeys[CH_MAX_PKEYS];
+	bool pkey_at_target;            /* the parent's KEY asked at the target name */
 	knot_pkt_t *req;                /* the signed request in flight */
 	uint16_t qid;
 	hs_backoff_t backoff;
@@ -500,23 +501,33 @@ static void pkey_cb(int err, const uint8_t *msg, size_t len, void *arg)
 		ch_fail(ch, err, err ? "parent KEY look-up" : why);
 		return;
 	}
+	const knot_dname_t *owner = ch->pkey_at_target ? ch->target : ch->pzone;
 	const knot_pktsection_t *an = knot_pkt_section(a, KNOT_ANSWER);
 	for (uint16_t i = 0; i < an->count && ch->npkeys < CH_MAX_PKEYS; i++) {
 		const knot_rrset_t *rr = knot_pkt_rr(an, i);
-		if (rr->type != HS_RRTYPE_KEY || !knot_dname_is_case_equal(rr->owner, ch->pzone)) {
+		if (rr->type != HS_RRTYPE_KEY || !knot_dname_is_case_equal(rr->owner, owner)) {
 			continue;
 		}
 		knot_rdata_t *rd = rr->rrs.rdata;
 		for (uint16_t k = 0; k < rr->rrs.count && ch->npkeys < CH_MAX_PKEYS; k++) {
-			if (hs_key_from_rdata(ch->pzone, rd->data, rd->len, &ch->pkeys[ch->npkeys]) == 0) {
+			if (hs_key_from_rdata(owner, rd->data, rd->len, &ch->pkeys[ch->npkeys]) == 0) {
 				ch->npkeys++;
 			}
 			rd = knot_rdataset_next(rd);
 		}
 	}
 	knot_pkt_free(a);
+	if (!ch->pkey_at_target && !knot_dname_is_case_equal(ch->target, ch->pzone)) {
+		/* the receiver's KEY may be at the target too (its signer name) */
+		ch->pkey_at_target = true;
+		int ret = ch_resolve(ch, ch->target, HS_RRTYPE_KEY, pkey_cb);
+		if (ret != 0) {
+			ch_fail(ch, ret, "parent KEY look-up at the target");
+		}
+		return;
+	}
 	if (ch->npkeys == 0) {
-		ch_fail(ch, 0, "the parent publishes no usable KEY");
+		ch_fail(ch, 0, "the parent publishes no usable KEY (at its apex or the target)");
 		return;
 	}
 	ch->st = CS_KEYSTATE;
@@ -553,6 +564,7 @@ static void addr_cb(int err, const uint8_t *msg, size_t len, void *arg)
 		return;
 	}
 	ch->st = CS_PKEY;
+	ch->pkey_at_target = false;
 	int ret = ch_resolve(ch, ch->pzone, HS_RRTYPE_KEY, pkey_cb);
 	if (ret != 0) {
 		ch_fail(ch, ret, "parent KEY look-up");

@@ -35,6 +35,13 @@ PKEY=$W/Kparent.example.+015+64135
 for k in "$CKEY" "$OKEY" "$PKEY"; do
 	cp "$KD/$(basename "$k").key" "$KD/$(basename "$k").private" "$W/"
 done
+# the receiver's SIG(0) key: the parent zone's own, or with
+# DDNS_TARGET_KEY=yes one owned by the DSYNC target ddns.parent.example
+PKEY_RECV=$PKEY
+if [ "${DDNS_TARGET_KEY:-no}" = yes ]; then
+	mkdir -p "$W/tk"
+	PKEY_RECV=$W/tk/$(cd "$W/tk" && dnssec-keygen -q -T KEY -a ED25519 -n HOST ddns.parent.example)
+fi
 # a second SIG(0) key of the child, published nowhere
 mkdir -p "$W/k2"
 C2KEY=$W/k2/$(cd "$W/k2" && dnssec-keygen -q -T KEY -a ED25519 -n HOST child.parent.example)
@@ -77,7 +84,7 @@ ns1.other A 127.0.0.1
 EOF
 	if [ "${1:-}" = signed ]; then
 		echo "ddns A 127.0.0.1" >>"$W/named/parent.zone"
-		"$BIN/agentd" -p -f "$W/agentd.conf" | grep -v '^;' |
+		"$BIN/agentd" -p -f "$W/agentd.conf" | sed -n '/^; parent /,$p' | grep -v '^;' |
 			awk '$1 ~ /parent\.example\.$/ && $1 !~ /^_dns/' >>"$W/named/parent.zone"
 		grep -q "TYPE66" "$W/named/parent.zone" || fail "no DSYNC for the parent zone"
 	fi
@@ -243,7 +250,7 @@ control-socket "$W/agentd.ctl"
 log-level info
 parent parent.example {
 	listen 127.0.0.1@$P_RECV
-	key "$PKEY"
+	key "$PKEY_RECV"
 	target ddns.parent.example
 	primary 127.0.0.1@$P_PRIMARY key pupd
 	trust-store "$W/state/trust.json"
