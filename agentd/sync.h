@@ -64,9 +64,11 @@
  *   CDS,     the union of the CDS/CDNSKEY of every provider whose CDS gate
  *   CDNSKEY  is open, OURS INCLUDED: the combiner carries the whole union,
  *            so the signed zone has it whatever our signer does. Run knotd
- *            with `cds-cdnskey-publish: none` so the union is exact; if it
- *            also publishes its own (same SHA-256 RDATA, TTL 0 by default)
- *            the records merge, but the RRset gets TTL 0.
+ *            3.2 with `cds-cdnskey-publish: always`: with `none` it strips
+ *            the CDS/CDNSKEY of its own KSKs from its input, so its union
+ *            would lack its own (seen in t-msync-two). Its own records are
+ *            the same SHA-256 RDATA and merge, but the RRset gets knotd's
+ *            TTL (0 by default).
  *   NS       NSmgmt AGENT: the union of the NS names of every provider
  *            whose NS gate is open (never glue). OWNER: withdrawn.
  *   CSYNC    NSmgmt AGENT and NS carried: one CSYNC (RFC 7477) with the

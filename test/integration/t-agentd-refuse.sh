@@ -84,7 +84,10 @@ grep -q 'agent-d' "$W/a.state/peers.json" && fail "d entered a's peer file"
 ok "every refusal logged; a's peers and states unchanged"
 
 # SYNC from c by nsupdate -k (RFC 2136 + SIG(0)): verified, acknowledged
+# The CDS in the vector is the digest for zone.example.; renamed to
+# example.com. it needs that name's digest, or the content check refuses it.
 sed -e "s/PORT/$PORT_a/" -e 's/zone\.example\./example.com./g' -e 's/sig0\.example\./c.lab./g' \
+	-e s/B81122F6AA6FAE16C8CF4128DA491F4217A2BB39D5C0022D8066022AA90BA98C/62104F4D37962CCB19224A6F267B07A44A2615975864297B5C9FBBF6C9B83E00/ \
 	"$TOP/test/data/msg-sync-nsupdate.txt" >"$W/sync.txt"
 nsupdate -k "$W/$(cat "$W/c.keyname").private" "$W/sync.txt" || fail "nsupdate SYNC from c refused"
 wait_for 5 grep -q 'agent-c.lab.: SYNC from agent-c.lab. with 5 records: verified, acknowledged' "$W/agent_a.log" ||
