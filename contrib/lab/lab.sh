@@ -125,3 +125,5 @@ fi
 echo "lab: all four cases convert both ways unchanged"
 echo
 "$(dirname "$0")/chain.sh"
+echo
+"$(dirname "$0")/multi.sh"

@@ -1,0 +1,284 @@
+#!/usr/bin/env bash
+# contrib/lab/multi.sh -- the third part of `make lab` (run by lab.sh):
+# two providers sign one zone (case A: HSYNC "ON AGENT SIGN" for both), on
+# 127.0.0.1 only:
+#
+#   owner knotd --+--> combinerd a -> knotd signer a -> hsyncd a -> agentd a
+#                 |                                                  ^ SYNC
+#                 +--> combinerd b -> knotd signer b -> hsyncd b -> agentd b
+#
+# The agents find each other through their identity zone "lab." (signed by
+# a knotd, validated by an unbound), exchange their signers' DNSKEYs and
+# CDS by SYNC and put the other's into their own chain through combinerd,
+# until both signers serve the same DNSKEY RRset. Then each zone is checked
+# with dnssec-verify and an unbound with the CDS union as the parent's DS
+# validates an answer from each provider.
+#
+# The servers are those of the integration test t-msync-two.sh (sourced
+# from test/data/agentd-lab.sh and test/data/msync-lib.sh); this file adds
+# the explanations. Every server is stopped by PID on exit; the working
+# directory with every configuration and log is kept and its path printed
+# (LAB_CLEAN=1 removes it after a run that passed). Exits non-zero at the
+# first step that fails.
+#
+# Needs HSYNC_BIN (the built programs; `make lab` sets it), knotd, knotc,
+# keymgr, kdig, dig, unbound, python3, tsig-keygen, dnssec-keygen and
+# dnssec-verify.
+TOP=${HSYNC_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+export HSYNC_TOP=$TOP
+export HSYNC_BIN=${HSYNC_BIN:-$TOP/build/bin}
+for p in agentd hsyncd combinerd hsync-ctl hsync-rr; do
+	[ -x "$HSYNC_BIN/$p" ] || { echo "lab: no $HSYNC_BIN/$p (run 'make lab')" >&2; exit 1; }
+done
+for p in knotd knotc keymgr kdig dig unbound python3 tsig-keygen dnssec-keygen dnssec-verify; do
+	command -v "$p" >/dev/null || { echo "lab: $p is needed (make deps)" >&2; exit 1; }
+done
+export HSYNC_WORK=${HSYNC_WORK:-$(mktemp -d /tmp/hsync-lab-multi.XXXXXX)}
+# shellcheck source=../../test/integration/lib.sh
+. "$TOP/test/integration/lib.sh"        # bg, wait_for, free_port, ok, fail
+# shellcheck source=../../test/data/agentd-lab.sh
+. "$TOP/test/data/agentd-lab.sh"        # identity zone lab., unbound, agents
+# shellcheck source=../../test/data/msync-lib.sh
+. "$TOP/test/data/msync-lib.sh"         # owner, combinerd, signer, hsyncd per provider
+
+T0=$(date +%s)
+finish() {
+	local rc=$?
+	cleanup
+	echo
+	if [ "$rc" -ne 0 ]; then
+		echo "lab (multi): FAILED at the step above. Logs: $W/*.log"
+	fi
+	if [ -n "${LAB_CLEAN:-}" ] && [ "$rc" -eq 0 ]; then
+		rm -rf "$W"
+	else
+		echo "lab (multi): working directory kept: $W"
+		echo "  configurations: $W/owner/knot.conf $W/cmb_{a,b}.conf $W/signer_{a,b}/knot.conf"
+		echo "                  $W/hsd_{a,b}.conf $W/{a,b}.conf (agentd) $W/v{a,b,bad}.conf (validators)"
+		echo "  logs:           $W/owner.log $W/cmb_{a,b}.log $W/signer_{a,b}.log $W/hsd_{a,b}.log"
+		echo "                  $W/agent_{a,b}.log $W/knotd.log (lab.) $W/unbound.log $W/v{a,b,bad}.log"
+	fi
+	exit "$rc"
+}
+trap finish EXIT
+
+N=0
+step() {
+	N=$((N + 1))
+	echo
+	echo "------------------------------------------------------------------"
+	echo "Step $N: $1"
+	echo "------------------------------------------------------------------"
+	shift
+	printf '%s\n' "$@"
+	echo
+}
+say() { sed 's/^/    /'; }
+elapsed() { echo "$(( $(date +%s) - T0 )) s"; }
+
+cat <<EOF
+
+==================================================================
+Part three: two providers sign one zone (case A, RFC 8901 model 2)
+==================================================================
+Working directory and logs: $W
+
+The owner lists two providers in its HSYNC RRset, both "ON AGENT SIGN".
+Each provider runs its own chain: combinerd (takes the owner's zone and
+lays the other provider's keys over it), a knotd signer with keys of its
+own, hsyncd (watches the signer and tells the agent what it publishes)
+and agentd (talks to the other provider's agent). At the end each signer
+must serve the DNSKEYs of both, and a resolver with the DS of both KSKs at
+the parent must validate answers from either provider.
+EOF
+
+# ---------------------------------------------------------------------------
+step "the agents' identities" \
+"Each agent has a SIG(0) key pair and a name (agent-a.lab., agent-b.lab.).
+Their address and key are published in the zone lab., signed by a knotd;
+an unbound with lab.'s KSK as trust anchor is the resolver through which
+each agent finds and checks the other (DNSSEC-validated discovery)."
+lab_agents a b
+lab_start
+for x in a b; do
+	for q in "_dns._tcp.agent-$x.lab. URI" "host-$x.lab. SVCB" "host-$x.lab. KEY"; do
+		# shellcheck disable=SC2086
+		kdig +noall +answer +time=1 +retry=0 @127.0.0.1 -p "$KP" $q
+	done
+done | say
+[ "$(kdig +short +time=1 +retry=0 @127.0.0.1 -p "$KP" _dns._tcp.agent-b.lab. URI | wc -l)" = 1 ] ||
+	fail "agent b's URI is not in lab."
+ok "identity zone lab. at 127.0.0.1@$KP, validating unbound at 127.0.0.1@$UP"
+
+# ---------------------------------------------------------------------------
+step "the owner's zone and its HSYNC RRset" \
+"The owner's primary (knotd) serves example.com. with two HSYNC records:
+both providers take part (ON), the agents keep the NS RRset (AGENT), both
+sign (SIGN), both take the zone from the owner ('.'). Read back from the
+owner's server with hsync-rr -p:"
+msync_keys a b
+new_port; OP=$NEWPORT
+for x in a b; do
+	new_port; eval "CP_$x=$NEWPORT"
+	new_port; eval "SP_$x=$NEWPORT"
+	new_port; eval "HP_$x=$NEWPORT"
+done
+msync_owner a b
+kdig +noall +answer +time=1 +retry=0 @127.0.0.1 -p "$OP" example.com TYPE65282 >"$W/hsync.gen"
+"$BIN/hsync-rr" -p <"$W/hsync.gen" >"$W/hsync.txt" || fail "hsync-rr -p: $(cat "$W/hsync.gen")"
+say <"$W/hsync.txt"
+[ "$(grep -c 'HSYNC ON AGENT SIGN agent-[ab].lab. .$' "$W/hsync.txt")" = 2 ] || fail "owner's HSYNC RRset is not case A"
+ok "owner serves example.com. with HSYNC for agent-a.lab. and agent-b.lab. (127.0.0.1@$OP)"
+
+# ---------------------------------------------------------------------------
+step "each provider's chain, and its signer's own keys" \
+"Per provider: combinerd transfers from the owner, the knotd signer from
+combinerd ('dnskey-management: incremental', so it keeps DNSKEYs it did not
+make), hsyncd follows the signer. Each signer makes a KSK and a ZSK of its
+own (keymgr list), and at first serves only those:"
+for x in a b; do
+	msync_combinerd "$x"
+	msync_signer "$x"
+	msync_hsyncd "$x"
+done
+for x in a b; do
+	wait_for 30 signer_up "$x" || { tail -20 "$W/signer_$x.log"; fail "signer $x does not serve a signed zone"; }
+done
+for x in a b; do
+	echo "signer $x (127.0.0.1@$(signer_port "$x")): KSK $(own_ksk "$x" | xargs), all own keys $(own_tags "$x" | xargs)"
+	dnskeys "$x" | sed 's/^/    DNSKEY flags /'
+done | say
+for x in a b; do
+	[ "$(own_tags "$x" | wc -l)" = 2 ] || fail "signer $x has $(own_tags "$x" | wc -l) keys of its own, not 2"
+done
+ok "owner -> combinerd -> knotd signer, for a and b; each signs with its own keys"
+
+# ---------------------------------------------------------------------------
+step "the agents find each other" \
+"Each agentd learns from hsyncd that the zone's HSYNC names agent-a.lab. and
+agent-b.lab., looks the other up in lab. (through the validating unbound),
+and says HELLO, then sends heartbeats. hsync-ctl peers, at each agent:"
+for x in a b; do
+	msync_agent "$x"
+	agent_start "$x"
+done
+wait_state 30 a b OPERATIONAL
+wait_state 30 b a OPERATIONAL
+for x in a b; do
+	echo "agent $x:"
+	"$BIN/hsync-ctl" -s "$W/$x.ctl" peers | say
+done | say
+ok "agents a and b see each other OPERATIONAL ($(elapsed))"
+
+# ---------------------------------------------------------------------------
+step "SYNC: the agents exchange their signers' keys" \
+"Each agent sends the other a SYNC (a DNS UPDATE signed with SIG(0)) with
+its signer's DNSKEYs and CDS; the receiver hands them to its combinerd,
+and its signer picks them up. From the agents' logs:"
+union_everywhere() {
+	local x
+	for x in a b; do
+		[ "$(dnskeys "$x" | wc -l)" = 4 ] || return 1
+	done
+	[ "$(dnskeys a)" = "$(dnskeys b)" ]
+}
+wait_for 40 union_everywhere || {
+	for x in a b; do echo "# signer $x:"; dnskeys "$x"; tail -25 "$W/agent_$x.log"; done >&2
+	fail "signers do not serve the same 4 DNSKEYs"
+}
+for x in a b; do
+	echo "agent $x:"
+	grep -o 'DNSKEY [0-9]* added, from .*' "$W/agent_$x.log" | sort -u | say
+done | say
+for x in a b; do
+	y=$([ "$x" = a ] && echo b || echo a)
+	for t in $(own_tags "$y"); do
+		grep -q "DNSKEY $t added, from agent-$y.lab." "$W/agent_$x.log" ||
+			fail "agent $x did not log $y's key $t as coming from agent-$y.lab."
+	done
+done
+ok "each agent took the other's keys from its SYNC"
+
+# ---------------------------------------------------------------------------
+step "every signer serves the same DNSKEY set" \
+"Key tags each signer serves, side by side (257 = KSK, 256 = ZSK); 'own'
+marks the signer's own keys, the others came from the other provider:"
+mark() {
+	local x=$1 f t
+	dnskeys "$x" | while read -r f t; do
+		t=${t#tag=}
+		if own_tags "$x" | grep -qx "$t"; then echo "$f $t own"; else echo "$f $t"; fi
+	done
+}
+{
+	printf '%-22s %s\n' "signer a" "signer b"
+	paste -d'|' <(mark a) <(mark b) | awk -F'|' '{ printf "%-22s %s\n", $1, $2 }'
+} | say
+[ "$(dnskeys a)" = "$(dnskeys b)" ] || fail "the DNSKEY sets differ"
+ok "signers a and b serve the same 4 DNSKEYs ($(elapsed))"
+
+# ---------------------------------------------------------------------------
+step "the CDS union" \
+"Each signer publishes CDS records for both providers' KSKs, so the parent
+(which polls either provider) gets DS records for both:"
+ksks() { printf '%s\n' "$(own_ksk a)" "$(own_ksk b)" | sort -n; }
+cds_union() {
+	local x
+	for x in a b; do [ "$(cds_tags "$x")" = "$(ksks)" ] || return 1; done
+}
+wait_for 20 cds_union || fail "CDS union not published: a $(cds_tags a | xargs) b $(cds_tags b | xargs), KSKs $(ksks | xargs)"
+for x in a b; do
+	echo "signer $x:"
+	kdig +short +time=1 +retry=0 @127.0.0.1 -p "$(signer_port "$x")" example.com CDS | say
+done | say
+ok "CDS for KSKs $(own_ksk a) (a) and $(own_ksk b) (b) at both signers"
+
+# ---------------------------------------------------------------------------
+step "dnssec-verify on each signer's zone" \
+"An AXFR from each signer, checked by BIND's dnssec-verify: every RRSIG
+valid, NSEC chain complete, the DNSKEY RRset signed by a KSK in it:"
+for x in a b; do
+	zone_axfr "$x" >"$W/signed.$x"
+	rc=0; dnssec-verify -o example.com "$W/signed.$x" >"$W/verify.$x" 2>&1 || rc=$?
+	{
+		echo "dnssec-verify -o example.com $W/signed.$x   ($(wc -l <"$W/signed.$x") records)"
+		grep -v '^$' "$W/verify.$x" | say
+	} | say
+	[ "$rc" = 0 ] || fail "dnssec-verify on signer $x's zone"
+done
+ok "both zones verify"
+
+# ---------------------------------------------------------------------------
+step "a resolver validates answers from either provider" \
+"The CDS union as the parent's DS records (the trust anchor of an unbound);
+one unbound asks only signer a, another only signer b. Both must set the
+AD bit on www.example.com. A:"
+cds_as_ds a "$W/ds-union" || fail "no CDS at a"
+say <"$W/ds-union"
+echo
+msync_validator va a "$W/ds-union"
+msync_validator vb b "$W/ds-union"
+for x in a b; do
+	vp=""
+	# shellcheck disable=SC2154  # VP_va, VP_vb: set by msync_validator (eval)
+	eval "vp=\$VP_v$x"
+	wait_for 10 validates "$vp" || fail "answer from provider $x not validated: $(kdig +dnssec @127.0.0.1 -p "$vp" www.example.com A)"
+	{
+		echo "kdig +dnssec @127.0.0.1 -p $vp www.example.com A   (unbound -> signer $x)"
+		kdig +time=2 +retry=0 +dnssec @127.0.0.1 -p "$vp" www.example.com A |
+			grep -E '^;; Flags:|^;; flags:|^www\.example\.com\..*[[:space:]]A[[:space:]]' | say
+	} | say
+done
+echo
+echo "And the counter-check: with only a's KSK as DS, the answer from signer b"
+echo "(signed with b's keys) must not validate:"
+grep " $(own_ksk a) " "$W/ds-union" >"$W/ds-a-only"
+msync_validator vbad b "$W/ds-a-only"
+# shellcheck disable=SC2154  # VP_vbad: set by msync_validator (eval)
+validates "$VP_vbad" && fail "b validated with a's DS alone: the check above proves nothing"
+kdig +time=2 +retry=0 @127.0.0.1 -p "$VP_vbad" www.example.com A | grep -E '^;; ->>HEADER|status' | say
+kdig +time=2 +retry=0 @127.0.0.1 -p "$VP_vbad" www.example.com A | grep -q SERVFAIL || fail "no SERVFAIL from b with a's DS alone"
+ok "AD set on answers from provider a and from provider b (and SERVFAIL from b with a's DS alone)"
+
+echo
+echo "lab (multi): both providers serve the same DNSKEY set, the CDS union, and validate ($(elapsed))"
