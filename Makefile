@@ -128,6 +128,9 @@ bench-hsyncd: $(PROGS)
 .PHONY: bench-combiner
 bench-combiner: $(PROGS)
 	@HSYNC_BIN=$(CURDIR)/$(BUILD)/bin HSYNC_TOP=$(CURDIR) test/bench/bench-combiner.sh
+.PHONY: bench-convergence
+bench-convergence: $(PROGS)
+	@HSYNC_BIN=$(CURDIR)/$(BUILD)/bin HSYNC_TOP=$(CURDIR) test/bench/bench-convergence.sh
 
 # ---- fuzzing (clang libFuzzer) ---------------------------------------------------
 FUZZ_FLAGS = -std=gnu11 -I. -D_GNU_SOURCE $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined
