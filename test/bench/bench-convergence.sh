@@ -19,6 +19,9 @@
 # Output, one line per N:  providers=N median_s=... max_s=...
 # (median and max over the runs). On stderr: the per-run figures and the
 # time a's own signer took to serve the key (local_s), which is part of it.
+# BENCH_STAGES=1 polls the stages too (adds N pollers, so the figures move):
+# a's hsyncd, then the latest of the other providers' combinerds (after
+# agentd a -> SYNC -> agentd X -> UPDATE), then their signers.
 # Loopback only; everything started is stopped by PID; scratch directories
 # are removed unless BENCH_KEEP=1.
 set -eu
@@ -86,20 +89,24 @@ wait_for 90 converged $((2 * N)) || {
 }
 say "providers=$N: converged, $((2 * N)) keys at every signer, $(echo "$EPOCHREALTIME - $t" | bc) s after the agents started"
 
-# poll X TAG T0: wait until signer X serves TAG; its delay after T0 in $W/seen.X
+# poll NAME PORT TAG T0: wait until the server at PORT serves TAG; the
+# delay after T0 in $W/seen.NAME ("timeout" after 60 s)
 poll() {
-	local x=$1 tag=$2 t0=$3 sp end
-	sp=$(signer_port "$x")
+	local name=$1 port=$2 tag=$3 t0=$4 end
 	end=$(( ${t0%.*} + 60 ))
 	while [ "${EPOCHREALTIME%.*}" -lt $end ]; do
-		if dig +norec +multiline +time=1 +tries=1 @127.0.0.1 -p "$sp" example.com DNSKEY |
+		if dig +norec +multiline +time=1 +tries=1 @127.0.0.1 -p "$port" example.com DNSKEY |
 			grep -q "key id = $tag\$"; then
-			echo "$EPOCHREALTIME - $t0" | bc >"$W/seen.$x"
+			echo "$EPOCHREALTIME - $t0" | bc >"$W/seen.$name"
 			return 0
 		fi
 		sleep 0.01
 	done
-	echo timeout >"$W/seen.$x"
+	echo timeout >"$W/seen.$name"
+}
+# latest NAME...: the largest delay of those in $W/seen.NAME
+latest() {
+	local x; for x in "$@"; do cat "$W/seen.$x"; done | sort -g | tail -1
 }
 
 RES=()
@@ -117,7 +124,14 @@ for r in $(seq 1 "$RUNS"); do
 	knotc -c "$W/signer_a/knot.conf" zone-keys-load example.com >/dev/null || fail "knotc zone-keys-load"
 	pp=()
 	for x in "${P[@]}"; do
-		poll "$x" "$tag" "$t0" &
+		poll "$x" "$(signer_port "$x")" "$tag" "$t0" &
+		pp+=($!)
+		[ "${BENCH_STAGES:-0}" = 1 ] || continue
+		if [ "$x" = a ]; then
+			poll hsd_a "$HP_a" "$tag" "$t0" &
+		else
+			poll "cmb_$x" "$(eval echo "\$CP_$x")" "$tag" "$t0" &
+		fi
 		pp+=($!)
 	done
 	for p in "${pp[@]}"; do wait "$p"; done
@@ -131,7 +145,11 @@ for r in $(seq 1 "$RUNS"); do
 			m=$s
 		fi
 	done
-	say "providers=$N run $r: key $tag local_s=$loc all_s=$m"
+	if [ "${BENCH_STAGES:-0}" = 1 ]; then
+		say "providers=$N run $r: key $tag signer_a=$loc hsyncd_a=$(latest hsd_a) combinerds=$(latest "${P[@]/#/cmb_}" 2>/dev/null | tail -1) signers=$m"
+	else
+		say "providers=$N run $r: key $tag local_s=$loc all_s=$m"
+	fi
 	RES+=("$m")
 done
 
