@@ -131,6 +131,9 @@ bench-combiner: $(PROGS)
 .PHONY: bench-convergence
 bench-convergence: $(PROGS)
 	@HSYNC_BIN=$(CURDIR)/$(BUILD)/bin HSYNC_TOP=$(CURDIR) test/bench/bench-convergence.sh
+.PHONY: bench-ddns
+bench-ddns: $(PROGS)
+	@HSYNC_BIN=$(CURDIR)/$(BUILD)/bin HSYNC_TOP=$(CURDIR) test/bench/bench-ddns.sh
 
 # ---- fuzzing (clang libFuzzer) ---------------------------------------------------
 FUZZ_FLAGS = -std=gnu11 -I. -D_GNU_SOURCE $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined
