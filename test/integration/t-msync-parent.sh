@@ -10,7 +10,8 @@
 #          DS at named -> the join ends (idle) only DS-Wait after the DS
 #   c OFF: CDS without c's KSK -> DS at named without it -> only then c's
 #          keys leave a's and b's signers
-# The zone verifies at every signer at each step. Log lines are stamped
+# The zone verifies at every signer (and validates through the resolver)
+# at each step. Log lines are stamped
 # by a reader here (agentd's lines carry no time).
 . "$HSYNC_TOP/test/integration/lib.sh"
 . "$TOP/test/data/agentd-lab.sh"
@@ -219,6 +220,8 @@ verify_all() {
 		zone_axfr "$x" >"$W/signed.$x"
 		dnssec-verify -q -o example.com "$W/signed.$x" >"$W/verify.$x" 2>&1 || return 1
 	done
+	# and the resolver validates com. -> example.com. (at a) with the DS named has now
+	wait_for 3 res_ok || { echo "resolver: no AD" >"$W/verify.res"; return 1; }
 }
 ds_tags() {
 	kdig +nocomments +noquestion +nostats @127.0.0.1 -p "$P_NAMED" com. AXFR |
@@ -262,12 +265,13 @@ after_join() { sed -n '/example.com.: process: join agent-c.lab.: adding its key
 join_idle() { after_join | grep -q 'example.com.: process: idle'; }
 wait_for 20 join_idle || { after_join | grep process; fail "the join of c does not end"; }
 after_join | grep 'example.com.: process: \|changes accepted by the parent' >"$W/join.steps"
+T_KEYS=$(grep -m1 'join agent-c.lab.: adding its keys' "$W/join.steps" | awk '{print $1}')
 T_CDS=$(grep -m1 'join agent-c.lab.: CDS/CDNSKEY union published: waiting for DS' "$W/join.steps" | awk '{print $1}')
 T_ACC=$(grep 'changes accepted by the parent' "$W/join.steps" | tail -1 | awk '{print $1}')
 T_IDLE=$(grep -m1 'example.com.: process: idle' "$W/join.steps" | awk '{print $1}')
-[ -n "$T_CDS" ] && [ -n "$T_ACC" ] && [ -n "$T_IDLE" ] || fail "join steps: $(cat "$W/join.steps")"
-python3 -c 'import sys; c, a, i, w = map(float, sys.argv[1:]); sys.exit(0 if c <= a and i - a >= w - 0.2 else 1)' \
-	"$T_CDS" "$T_ACC" "$T_IDLE" "$WAIT" || fail "join steps out of order or idle too soon: $(cat "$W/join.steps")"
+[ -n "$T_KEYS" ] && [ -n "$T_CDS" ] && [ -n "$T_ACC" ] && [ -n "$T_IDLE" ] || fail "join steps: $(cat "$W/join.steps")"
+python3 -c 'import sys; k, c, a, i, w = map(float, sys.argv[1:]); sys.exit(0 if k <= c <= a and i - a >= w - 0.2 else 1)' \
+	"$T_KEYS" "$T_CDS" "$T_ACC" "$T_IDLE" "$WAIT" || fail "join steps out of order or idle too soon: $(cat "$W/join.steps")"
 verify_all || fail "dnssec-verify after the join: $(cat "$W"/verify.*)"
 ok "join: keys, CDS union, DS accepted by the parent, idle $(python3 -c "print('%.1f' % ($T_IDLE - $T_ACC))") s after the DS (waits ${WAIT}s); verifies"
 
