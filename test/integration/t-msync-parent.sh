@@ -170,8 +170,8 @@ child example.com {
 EOF
 "$BIN/agentd" -n -f "$W/a.conf" || fail "agentd -n a.conf"
 # stamp every line of a's log with the time it was seen
-stamper() {
-	python3 -u -c 'import sys, time, os
+# (python3 itself is the background process, so cleanup stops it by PID)
+STAMPER='import sys, time, os
 p = sys.argv[1]
 while not os.path.exists(p): time.sleep(0.05)
 f = open(p)
@@ -179,9 +179,8 @@ while True:
     l = f.readline()
     if not l:
         time.sleep(0.05); continue
-    print("%.2f %s" % (time.time(), l), end="")' "$1"
-}
-bg stamp_a stamper "$W/agent_a.log"
+    print("%.2f %s" % (time.time(), l), end="")'
+bg stamp_a python3 -u -c "$STAMPER" "$W/agent_a.log"
 for x in a b c; do agent_start "$x"; done
 for x in a b c; do
 	for y in a b c; do
