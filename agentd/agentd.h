@@ -101,6 +101,9 @@ void agd_cfg_free(agd_cfg_t *cfg);
  */
 int agd_cfg_publish(const agd_cfg_t *cfg, bool nsupdate, char **out);
 
+/* The TSIG key NAME from the configured tsig-key-files (borrowed), or NULL. */
+const knot_tsig_key_t *agd_cfg_tsig_key(const agd_cfg_t *cfg, const char *name);
+
 /* ---- zones ------------------------------------------------------------------ */
 
 typedef enum { AGD_SRC_CONFIG = 0, AGD_SRC_HSYNCD } agd_src_t;

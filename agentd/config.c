@@ -79,7 +79,7 @@ void agd_cfg_free(agd_cfg_t *cfg)
 	free(cfg);
 }
 
-static const knot_tsig_key_t *tsig_key(const agd_cfg_t *cfg, const char *name)
+const knot_tsig_key_t *agd_cfg_tsig_key(const agd_cfg_t *cfg, const char *name)
 {
 	for (size_t i = 0; i < cfg->nkeyfiles; i++) {
 		const knot_tsig_key_t *k = hs_tsig_find_str(&cfg->keyfiles[i], name);
@@ -100,7 +100,7 @@ static int server(agd_cfg_t *cfg, const hs_conf_stmt_t *s, uint16_t dport, agd_s
 	hs_addr_format((const struct sockaddr *)&out->addr, out->text, sizeof(out->text));
 	int k = hs_conf_opt(s, "key");
 	if (k >= 0) {
-		out->key = tsig_key(cfg, hs_conf_str(s, k));
+		out->key = agd_cfg_tsig_key(cfg, hs_conf_str(s, k));
 		if (out->key == NULL) {
 			return hs_conf_error(s, err, errlen, "%s: key %s is in no tsig-key-file",
 			                     hs_conf_keyword(s), hs_conf_str(s, k));

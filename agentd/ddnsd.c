@@ -122,10 +122,7 @@ static int pcfg_load(const agd_cfg_t *cfg, const hs_conf_stmt_t *blk, struct agd
 	               sizeof(p->primary_txt));
 	int k = hs_conf_opt(s, "key");
 	if (k >= 0) {
-		const knot_tsig_key_t *tk = NULL;
-		for (size_t i = 0; tk == NULL && i < cfg->nkeyfiles; i++) {
-			tk = hs_tsig_find_str(&cfg->keyfiles[i], hs_conf_str(s, k));
-		}
+		const knot_tsig_key_t *tk = agd_cfg_tsig_key(cfg, hs_conf_str(s, k));
 		if (tk == NULL) {
 			return hs_conf_error(s, err, errlen, "primary: key %s is in no tsig-key-file",
 			                     hs_conf_str(s, k));
