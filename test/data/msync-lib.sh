@@ -292,6 +292,7 @@ zone_axfr() {
 
 # msync_validator NAME X TAFILE: unbound validating example.com. with the
 # DS records in TAFILE, asking only signer X (stub), on port $VP_NAME.
+# With MV_COM=PORT set, TAFILE is com.'s anchor and com. is asked there.
 msync_validator() {
 	local name=$1 x=$2 ta=$3
 	eval "MV_SP=\$SP_$x"
@@ -316,10 +317,14 @@ server:
     trust-anchor-file: "$MV_TA"
     cache-max-ttl: 5
     cache-max-negative-ttl: 1
+    val-bogus-ttl: 1
 stub-zone:
     name: "example.com."
     stub-addr: 127.0.0.1@$MV_SP
 EOC
+		if [ -n "${MV_COM:-}" ]; then
+			printf 'stub-zone:\n    name: "com."\n    stub-addr: 127.0.0.1@%s\n' "$MV_COM" >>"$W/$MV_NAME.conf"
+		fi
 	}
 	mv_up() { kdig +time=1 +retry=0 @127.0.0.1 -p "$1" example.com SOA >/dev/null; }
 	serve "$name" "VP_$name" mv_conf mv_up unbound -d -c "$W/$name.conf"

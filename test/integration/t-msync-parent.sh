@@ -16,6 +16,7 @@
 . "$HSYNC_TOP/test/integration/lib.sh"
 . "$TOP/test/data/agentd-lab.sh"
 . "$TOP/test/data/msync-lib.sh"
+. "$TOP/test/data/parent-lab.sh"
 
 WAIT=2
 NSMGMT=1
@@ -40,117 +41,7 @@ for x in a b c; do
 done
 
 # --- the parent: com. at named, agentd in the parent role ---------------------------
-new_port; P_NAMED=$NEWPORT
-new_port; P_RECV=$NEWPORT
-new_port; P_PAGENT=$NEWPORT
-mkdir -p "$W/jlpk" "$W/jlck" "$W/pstate" "$W/named"
-PKEY=$W/jlpk/$(cd "$W/jlpk" && dnssec-keygen -q -T KEY -a ED25519 -n HOST com)
-CKEY=$W/jlck/$(cd "$W/jlck" && dnssec-keygen -q -T KEY -a ED25519 -n HOST example.com)
-CTAG=$(echo "$CKEY" | sed 's/.*+0*//')
-tsig-keygen -a hmac-sha256 pupd >"$W/pupd.key"
-# the agents' resolver (port fixed below, once com. is signed)
-new_port; JP=$NEWPORT
-cat >"$W/parent.conf" <<EOF
-identity agent-p.lab
-key "$PKEY"
-listen 127.0.0.1@$P_PAGENT
-resolver 127.0.0.1@$JP
-tsig-key-file "$W/pupd.key"
-state-dir "$W/pstate"
-control-socket "$W/parent.ctl"
-log-level info
-parent com {
-	listen 127.0.0.1@$P_RECV
-	key "$PKEY"
-	target ddns.com
-	primary 127.0.0.1@$P_NAMED key pupd
-	trust-store "$W/pstate/trust.json"
-}
-EOF
-"$BIN/agentd" -n -f "$W/parent.conf" || fail "agentd -n parent.conf"
-
-# the initial delegation: DS (SHA-256) of the KSKs a and b serve
-for x in a b; do
-	kdig +nocomments +noquestion +nostats +norec @127.0.0.1 -p "$(signer_port "$x")" example.com DNSKEY |
-		awk '$4 == "DNSKEY" && $5 == 257' | sed 's/[[:space:]]\+[0-9]\+[[:space:]]\+IN[[:space:]]\+/ 2 IN /'
-done >"$W/ksk-ab.txt"
-{
-	echo '$ORIGIN com.'
-	echo '$TTL 2'
-	echo '@ SOA ns1 hostmaster 1 3600 900 604800 1'
-	echo '@ NS ns1'
-	echo 'ns1 A 127.0.0.1'
-	echo 'ddns A 127.0.0.1'
-	echo 'example NS ns1.owner.test.'
-	dnssec-dsfromkey -2 -T 2 -f "$W/ksk-ab.txt" example.com
-	"$BIN/agentd" -p -f "$W/parent.conf" | sed -n '/^; parent /,$p' | grep -v '^;' |
-		awk '$1 ~ /(^|\.)com\.$/ && $1 !~ /^_dns/'
-} >"$W/named/com.zone"
-grep -q TYPE66 "$W/named/com.zone" || fail "no DSYNC for com."
-[ "$(grep -c ' DS ' "$W/named/com.zone")" = 2 ] || fail "initial DS: $(grep ' DS ' "$W/named/com.zone")"
-cat >"$W/named/named.conf" <<EOF
-options {
-	directory "$W/named";
-	listen-on port $P_NAMED { 127.0.0.1; };
-	listen-on-v6 { none; };
-	pid-file none;
-	session-keyfile "$W/named/session.key";
-	recursion no;
-	dnssec-validation no;
-};
-controls { };
-include "$W/pupd.key";
-zone "com." {
-	type primary;
-	file "com.zone";
-	allow-update { key pupd; };
-	allow-transfer { 127.0.0.1; };
-	dnssec-policy default;
-};
-EOF
-bg named named -g -c "$W/named/named.conf"
-psigned() { kdig +short +norec +time=1 +retry=0 @127.0.0.1 -p "$P_NAMED" com. DNSKEY | grep -q '^257 '; }
-wait_for 20 psigned || fail "named did not sign com.: $(tail "$W/named.log")"
-{
-	cat "$W/anchor.key"
-	kdig +nocomments +noquestion +nostats +norec @127.0.0.1 -p "$P_NAMED" com. DNSKEY |
-		awk '$4 == "DNSKEY" && $5 == 257'
-} >"$W/jl-anchors.key"
-cat >"$W/jlres.conf" <<EOF
-server:
-    interface: 127.0.0.1
-    port: $JP
-    do-ip6: no
-    do-not-query-localhost: no
-    username: ""
-    chroot: ""
-    directory: "$W"
-    pidfile: ""
-    use-syslog: no
-    logfile: ""
-    verbosity: 1
-    module-config: "validator iterator"
-    qname-minimisation: no
-    outgoing-port-avoid: 10000-32767
-    trust-anchor-file: "$W/jl-anchors.key"
-    cache-max-ttl: 1
-    cache-max-negative-ttl: 1
-stub-zone:
-    name: "lab."
-    stub-addr: 127.0.0.1@$KP
-stub-zone:
-    name: "com."
-    stub-addr: 127.0.0.1@$P_NAMED
-stub-zone:
-    name: "example.com."
-    stub-addr: 127.0.0.1@$SP_a
-EOF
-bg jlres unbound -d -c "$W/jlres.conf"
-res_ok() { kdig +dnssec +time=1 +retry=0 @127.0.0.1 -p "$JP" www.example.com A | grep -qi 'flags:.* ad;'; }
-wait_for 20 res_ok || fail "the resolver does not validate com. -> example.com.: $(kdig +dnssec @127.0.0.1 -p "$JP" www.example.com A)"
-kdig +dnssec @127.0.0.1 -p "$JP" example._dsync.com. TYPE66 | grep -qi 'flags:.* ad;' || fail "DSYNC does not validate"
-bg pagent "$BIN/agentd" -f "$W/parent.conf"
-wait_for 10 grep -q "UPDATE receiver on" "$W/pagent.log" || fail "parent agentd: $(tail "$W/pagent.log")"
+parent_start a b
 ok "com. signed at named with example.com.'s DS (a, b) and DSYNC; resolver validates the chain; parent receiver up"
 
 # --- the providers' agents; a tells the parent -------------------------------------
@@ -160,15 +51,7 @@ for x in a b c; do
 	sed -i "s/dnskey-wait 0; ds-wait 0; ns-wait 0; parent-poll 2s/dnskey-wait ${WAIT}s; ds-wait ${WAIT}s; ns-wait 0; parent-poll 1s/" "$W/$x.conf"
 	grep -q "ds-wait ${WAIT}s" "$W/$x.conf" || fail "waits not set in $x.conf"
 done
-cat >>"$W/a.conf" <<EOF
-child example.com {
-	source 127.0.0.1@$SP_a
-	key "$CKEY"
-	ttl 2
-	refresh 1s
-}
-EOF
-"$BIN/agentd" -n -f "$W/a.conf" || fail "agentd -n a.conf"
+parent_child a
 # stamp every line of a's log with the time it was seen
 # (python3 itself is the background process, so cleanup stops it by PID)
 STAMPER='import sys, time, os
@@ -190,21 +73,6 @@ done
 # the parent does not know a's child key: a bootstraps it, the operator trusts it
 wait_for 30 grep -q "KeyState of our key $CTAG: 5, next: bootstrap" "$W/agent_a.log" ||
 	{ tail -20 "$W/agent_a.log"; fail "a did not ask the parent about its key"; }
-pctl() {
-	python3 - "$W/parent.ctl" "$*" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode() + b"\n")
-out = b""
-while not out.endswith(b"\n"):
-    d = s.recv(65536)
-    if not d:
-        break
-    out += d
-sys.stdout.write(out.decode())
-EOF
-}
 pending() { pctl trust | grep -q "$CTAG"; }
 wait_for 20 pending || fail "the parent has no pending key $CTAG: $(pctl trust)"
 pctl trust example.com. "$CTAG" >"$W/trust.out"
@@ -221,10 +89,6 @@ verify_all() {
 	done
 	# and the resolver validates com. -> example.com. (at a) with the DS named has now
 	wait_for 3 res_ok || { echo "resolver: no AD" >"$W/verify.res"; return 1; }
-}
-ds_tags() {
-	kdig +nocomments +noquestion +nostats @127.0.0.1 -p "$P_NAMED" com. AXFR |
-		awk 'tolower($1) == "example.com." && $4 == "DS" {print $5}' | sort -n | tr '\n' ' '
 }
 ab_union() {
 	[ "$(tags_at a)" = "$(want "$W/own.a" "$W/own.b")" ] &&
