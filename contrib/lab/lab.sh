@@ -2,6 +2,8 @@
 # The hsync lab. Part one: the tools on the HSYNC records of cases A to D.
 # Part two (contrib/lab/chain.sh): owner primary -> combinerd -> knotd
 # signer -> nsd on 127.0.0.1, a contribution arriving signed at nsd.
+# Part three (contrib/lab/multi.sh): two providers sign one zone; the
+# parent zone com.'s DS follows their key set by SIG(0) UPDATE.
 #
 # For each case this prints what the zone owner wants, the HSYNC RRset that
 # says so (presentation form, as in the intent draft), the same RRset as

@@ -10,27 +10,30 @@
 # The agents find each other through their identity zone "lab." (signed by
 # a knotd, validated by an unbound), exchange their signers' DNSKEYs and
 # CDS by SYNC and put the other's into their own chain through combinerd,
-# until both signers serve the same DNSKEY RRset. Then each zone is checked
-# with dnssec-verify and an unbound with the CDS union as the parent's DS
-# validates an answer from each provider.
+# until both signers serve the same DNSKEY RRset. The parent zone com.
+# (named, with agentd as its UPDATE receiver) starts with the DS of a's KSK
+# only, so answers from b do not validate; agent a tells the parent (SIG(0)
+# UPDATE found by DSYNC) and the parent's DS follows the providers' CDS
+# union. Then each zone is checked with dnssec-verify and an unbound that
+# trusts only com.'s key validates an answer from each provider.
 #
-# The servers are those of the integration test t-msync-two.sh (sourced
-# from test/data/agentd-lab.sh and test/data/msync-lib.sh); this file adds
-# the explanations. Every server is stopped by PID on exit; the working
+# The servers are those of the integration tests t-msync-two.sh and
+# t-msync-parent.sh (sourced from test/data/agentd-lab.sh, msync-lib.sh and
+# parent-lab.sh); this file adds the explanations. Every server is stopped by PID on exit; the working
 # directory with every configuration and log is kept and its path printed
 # (LAB_CLEAN=1 removes it after a run that passed). Exits non-zero at the
 # first step that fails.
 #
 # Needs HSYNC_BIN (the built programs; `make lab` sets it), knotd, knotc,
-# keymgr, kdig, dig, unbound, python3, tsig-keygen, dnssec-keygen and
-# dnssec-verify.
+# keymgr, kdig, dig, unbound, named, python3, tsig-keygen, dnssec-keygen,
+# dnssec-dsfromkey and dnssec-verify.
 TOP=${HSYNC_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 export HSYNC_TOP=$TOP
 export HSYNC_BIN=${HSYNC_BIN:-$TOP/build/bin}
 for p in agentd hsyncd combinerd hsync-ctl hsync-rr; do
 	[ -x "$HSYNC_BIN/$p" ] || { echo "lab: no $HSYNC_BIN/$p (run 'make lab')" >&2; exit 1; }
 done
-for p in knotd knotc keymgr kdig dig unbound python3 tsig-keygen dnssec-keygen dnssec-verify; do
+for p in knotd knotc keymgr kdig dig unbound named python3 tsig-keygen dnssec-keygen dnssec-dsfromkey dnssec-verify; do
 	command -v "$p" >/dev/null || { echo "lab: $p is needed (make deps)" >&2; exit 1; }
 done
 export HSYNC_WORK=${HSYNC_WORK:-$(mktemp -d /tmp/hsync-lab-multi.XXXXXX)}
@@ -40,6 +43,8 @@ export HSYNC_WORK=${HSYNC_WORK:-$(mktemp -d /tmp/hsync-lab-multi.XXXXXX)}
 . "$TOP/test/data/agentd-lab.sh"        # identity zone lab., unbound, agents
 # shellcheck source=../../test/data/msync-lib.sh
 . "$TOP/test/data/msync-lib.sh"         # owner, combinerd, signer, hsyncd per provider
+# shellcheck source=../../test/data/parent-lab.sh
+. "$TOP/test/data/parent-lab.sh"        # the parent com.: named, receiver agentd, resolver
 
 T0=$(date +%s)
 finish() {
@@ -54,9 +59,11 @@ finish() {
 	else
 		echo "lab (multi): working directory kept: $W"
 		echo "  configurations: $W/owner/knot.conf $W/cmb_{a,b}.conf $W/signer_{a,b}/knot.conf"
-		echo "                  $W/hsd_{a,b}.conf $W/{a,b}.conf (agentd) $W/v{a,b,bad}.conf (validators)"
+		echo "                  $W/hsd_{a,b}.conf $W/{a,b}.conf (agentd) $W/v{0a,0b,a,b}.conf (validators)"
+		echo "                  $W/named/named.conf $W/named/com.zone $W/parent.conf (the parent com.)"
 		echo "  logs:           $W/owner.log $W/cmb_{a,b}.log $W/signer_{a,b}.log $W/hsd_{a,b}.log"
-		echo "                  $W/agent_{a,b}.log $W/knotd.log (lab.) $W/unbound.log $W/v{a,b,bad}.log"
+		echo "                  $W/agent_{a,b}.log $W/knotd.log (lab.) $W/unbound.log $W/v{0a,0b,a,b}.log"
+		echo "                  $W/named.log $W/pagent.log (parent receiver) $W/jlres.log (resolver)"
 	fi
 	exit "$rc"
 }
@@ -89,7 +96,9 @@ lays the other provider's keys over it), a knotd signer with keys of its
 own, hsyncd (watches the signer and tells the agent what it publishes)
 and agentd (talks to the other provider's agent). At the end each signer
 must serve the DNSKEYs of both, and a resolver with the DS of both KSKs at
-the parent must validate answers from either provider.
+the parent must validate answers from either provider. The parent zone
+com. starts with a's key alone, as if a had served example.com. by itself
+until now; agent a tells the parent when the providers' keys change.
 EOF
 
 # ---------------------------------------------------------------------------
@@ -154,12 +163,46 @@ done
 ok "owner -> combinerd -> knotd signer, for a and b; each signs with its own keys"
 
 # ---------------------------------------------------------------------------
+step "the parent zone com., and the chain before the providers sync" \
+"named serves com., signed, with example.com.'s delegation: the DS of
+provider a's KSK only (as if a had served example.com. alone until now).
+Beside named runs an agentd in the parent role: com.'s UPDATE receiver. Its
+DSYNC record (RFC 9859; TYPE66, as named does not know the type yet) tells
+every child where to send UPDATEs; it checks what a child sends (SIG(0),
+the child's own delegation only, a DS must match a key the child serves)
+and sends what it accepts to named by TSIG UPDATE. From com. at named:"
+parent_start a
+{
+	kdig +noall +authority +norec +time=1 +retry=0 @127.0.0.1 -p "$P_NAMED" example.com. NS
+	kdig +noall +answer +norec +time=1 +retry=0 @127.0.0.1 -p "$P_NAMED" example.com. DS
+	kdig +noall +answer +norec +time=1 +retry=0 @127.0.0.1 -p "$P_NAMED" '*._dsync.com.' TYPE66
+} | say
+[ "$(ds_tags)" = "$(own_ksk a) " ] || fail "com.'s DS for example.com. is not a's KSK alone: $(ds_tags)"
+echo "Two unbounds that trust only com.'s key: one asks only signer a for"
+echo "example.com., the other only signer b. For www.example.com. A:"
+parent_validator v0a a
+parent_validator v0b b
+# shellcheck disable=SC2154  # VP_v0a, VP_v0b: set by parent_validator (eval)
+wait_for 10 validates "$VP_v0a" || fail "answer from a does not validate through com.: $(kdig +dnssec @127.0.0.1 -p "$VP_v0a" www.example.com A)"
+{
+	echo "through signer a: $(kdig +time=2 +retry=0 +dnssec @127.0.0.1 -p "$VP_v0a" www.example.com A | grep -E '^;; Flags:' | sed 's/;; //')"
+	echo "through signer b: $(kdig +time=2 +retry=0 @127.0.0.1 -p "$VP_v0b" www.example.com A | grep -o 'status: [A-Z]*')"
+} | say
+kdig +time=2 +retry=0 @127.0.0.1 -p "$VP_v0b" www.example.com A | grep -q SERVFAIL ||
+	fail "b's answer is not SERVFAIL with a's DS alone: the later check would prove nothing"
+ok "com. at 127.0.0.1@$P_NAMED, receiver at 127.0.0.1@$P_RECV: a validates, b does not (SERVFAIL)"
+
+# ---------------------------------------------------------------------------
 step "the agents find each other" \
 "Each agentd learns from hsyncd that the zone's HSYNC names agent-a.lab. and
 agent-b.lab., looks the other up in lab. (through the validating unbound),
 and says HELLO, then sends heartbeats. hsync-ctl peers, at each agent:"
+UP=$JP          # the resolver that validates lab., com. and example.com.
 for x in a b; do
 	msync_agent "$x"
+done
+parent_child a  # agent a (first ON SIGN identity in HSYNC) tells the parent
+for x in a b; do
 	agent_start "$x"
 done
 wait_state 30 a b OPERATIONAL
@@ -234,6 +277,43 @@ done | say
 ok "CDS for KSKs $(own_ksk a) (a) and $(own_ksk b) (b) at both signers"
 
 # ---------------------------------------------------------------------------
+step "the parent's DS follows the providers' DS set" \
+"Agent a has a child block for example.com.: it follows the zone at its
+signer and sees the delegation data change (the CDS union, the NS union).
+It finds com.'s UPDATE receiver by DSYNC discovery through the validating
+resolver and asks it (KeyState) whether it knows a's SIG(0) key for the
+child. It does not (5, unknown): a bootstraps the key with a self-signed
+UPDATE, the receiver holds it as pending, and here com.'s operator trusts
+it (hsync-ctl trust). Then a sends a SIG(0)-signed UPDATE with
+example.com.'s new DS set and NS set; the receiver checks each DS against
+the child's validated DNSKEY RRset and hands the change to named."
+wait_for 30 grep -q "KeyState of our key $CTAG: 5, next: bootstrap" "$W/agent_a.log" ||
+	fail "agent a did not ask the parent about its key: $(tail -5 "$W/agent_a.log")"
+pending() { pctl trust | grep -q "$CTAG"; }
+wait_for 20 pending || fail "the parent holds no pending key $CTAG: $(pctl trust)"
+echo "the parent's trust store, before and after hsync-ctl -s $W/parent.ctl trust example.com. $CTAG:"
+pctl trust | say
+pctl trust example.com. "$CTAG" >/dev/null || fail "hsync-ctl trust example.com. $CTAG"
+pctl trust | say
+WANT_DS="$(printf '%s\n' "$(own_ksk a)" "$(own_ksk b)" | sort -n | tr '\n' ' ')"
+ds_union() { [ "$(ds_tags)" = "$WANT_DS" ]; }
+wait_for 40 ds_union || {
+	tail -15 "$W/agent_a.log"; tail -15 "$W/pagent.log"
+	fail "com.'s DS for example.com.: $(ds_tags), wanted $WANT_DS"
+}
+echo
+echo "agent a (the child's side):"
+grep -E 'KeyState of our key|delegation: ' "$W/agent_a.log" | say
+echo "the receiver (com.'s side):"
+grep -E 'key bootstrap|now trusted|DNSKEY look-up|changes sent to' "$W/pagent.log" | say
+echo "com. at named now:"
+{
+	kdig +noall +authority +norec +time=1 +retry=0 @127.0.0.1 -p "$P_NAMED" example.com. NS
+	kdig +noall +answer +norec +time=1 +retry=0 @127.0.0.1 -p "$P_NAMED" example.com. DS
+} | say
+ok "com.'s DS for example.com. is the providers' set: KSK $(own_ksk a) (a) and $(own_ksk b) (b) ($(elapsed))"
+
+# ---------------------------------------------------------------------------
 step "dnssec-verify on each signer's zone" \
 "An AXFR from each signer, checked by BIND's dnssec-verify: every RRSIG
 valid, NSEC chain complete, the DNSKEY RRset signed by a KSK in it:"
@@ -250,35 +330,23 @@ ok "both zones verify"
 
 # ---------------------------------------------------------------------------
 step "a resolver validates answers from either provider" \
-"The CDS union as the parent's DS records (the trust anchor of an unbound);
-one unbound asks only signer a, another only signer b. Both must set the
-AD bit on www.example.com. A:"
-cds_as_ds a "$W/ds-union" || fail "no CDS at a"
-say <"$W/ds-union"
-echo
-msync_validator va a "$W/ds-union"
-msync_validator vb b "$W/ds-union"
+"Two new unbounds set up as the two before the sync, trusting only com.'s
+key: they follow com.'s DS to example.com.'s keys, one asking only signer
+a, the other only signer b. Both must now set the AD bit on
+www.example.com. A (the first two would still remember b as bogus):"
+parent_validator va a
+parent_validator vb b
 for x in a b; do
 	vp=""
-	# shellcheck disable=SC2154  # VP_va, VP_vb: set by msync_validator (eval)
 	eval "vp=\$VP_v$x"
-	wait_for 10 validates "$vp" || fail "answer from provider $x not validated: $(kdig +dnssec @127.0.0.1 -p "$vp" www.example.com A)"
+	wait_for 15 validates "$vp" || fail "answer from provider $x not validated: $(kdig +dnssec @127.0.0.1 -p "$vp" www.example.com A)"
 	{
-		echo "kdig +dnssec @127.0.0.1 -p $vp www.example.com A   (unbound -> signer $x)"
+		echo "kdig +dnssec @127.0.0.1 -p $vp www.example.com A   (unbound -> com. at named -> signer $x)"
 		kdig +time=2 +retry=0 +dnssec @127.0.0.1 -p "$vp" www.example.com A |
 			grep -E '^;; Flags:|^;; flags:|^www\.example\.com\..*[[:space:]]A[[:space:]]' | say
 	} | say
 done
-echo
-echo "And the counter-check: with only a's KSK as DS, the answer from signer b"
-echo "(signed with b's keys) must not validate:"
-grep " $(own_ksk a) " "$W/ds-union" >"$W/ds-a-only"
-msync_validator vbad b "$W/ds-a-only"
-# shellcheck disable=SC2154  # VP_vbad: set by msync_validator (eval)
-validates "$VP_vbad" && fail "b validated with a's DS alone: the check above proves nothing"
-kdig +time=2 +retry=0 @127.0.0.1 -p "$VP_vbad" www.example.com A | grep -E '^;; ->>HEADER|status' | say
-kdig +time=2 +retry=0 @127.0.0.1 -p "$VP_vbad" www.example.com A | grep -q SERVFAIL || fail "no SERVFAIL from b with a's DS alone"
-ok "AD set on answers from provider a and from provider b (and SERVFAIL from b with a's DS alone)"
+ok "AD set on answers from provider a and from provider b, through the parent com. (b was SERVFAIL before)"
 
 echo
-echo "lab (multi): both providers serve the same DNSKEY set, the CDS union, and validate ($(elapsed))"
+echo "lab (multi): both providers serve the same DNSKEY set and the CDS union, the parent's DS follows, and both validate ($(elapsed))"
