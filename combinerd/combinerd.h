@@ -19,7 +19,8 @@
  *		downstream 127.0.0.1@5302 key signer-xfr # NOTIFY + AXFR/IXFR allowed
  *		allow 10.0.0.0/8 key monitor              # AXFR/IXFR allowed, no NOTIFY
  *		agent-key agent-update                    # key the agent signs UPDATEs with
- *	}
+ *		allow-apex-key yes                        # the agent may contribute the apex
+ *	}                                                 # KEY (its SIG(0) key); default no
  *
  * Functions return 0 or a negative code (libhsync/error.h); config.c never
  * prints; zone.c (rebuilds, state) and proto.c (an accepted contribution,
@@ -73,6 +74,7 @@ typedef struct {
 	cbd_down_t *downs;
 	size_t ndowns;
 	const knot_tsig_key_t *agent_key;   /* borrowed */
+	bool allow_key;                     /* allow-apex-key: the agent may set the apex KEY */
 	const char *file;                   /* where the zone statement is (borrowed) */
 	unsigned line;
 } cbd_zone_cfg_t;
@@ -183,11 +185,12 @@ cbd_zone_t *cbd_view_zone(const cbd_view_t *v, const knot_dname_t *name);
  *   UPDATE: FORMERR if libknot cannot parse it; NOTAUTH (with the TSIG
  *     error) for a bad signature; REFUSED unsigned or signed with another
  *     key than the zone's agent-key; NOTAUTH for a zone we do not serve;
- *     else hs_contrib_update() decides (contrib.h), and an accepted change
+ *     else hs_contrib_update() decides (contrib.h; KEY only with the
+ *     zone's allow-apex-key, as configured now), and an accepted change
  *     is on disk, combined and journalled before NOERROR is built.
  *   NOTIFY: only from a primary of the zone (REFUSED), signed with its key
  *     (NOTAUTH/REFUSED); NOERROR and CBD_ACT_REFRESH.
- *   QUERY: SOA, NS, DNSKEY, CDS, CDNSKEY, CSYNC at a zone's apex are
+ *   QUERY: SOA, NS, KEY, DNSKEY, CDS, CDNSKEY, CSYNC at a zone's apex are
  *     answered from the combined zone (NODATA if none); anything else
  *     REFUSED. A signed query gets a signed answer. udp: the answer must
  *     fit 512 bytes (no EDNS is answered), else it is empty with TC set

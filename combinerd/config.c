@@ -38,6 +38,8 @@ static const hs_conf_rule_t zone_rules[] = {
 	  .kind = { HS_CONF_PREFIX }, .opts = key_opts },
 	{ .keyword = "agent-key", .flags = HS_CONF_REQUIRED, .min = 1, .max = 1,
 	  .kind = { HS_CONF_NAME } },
+	{ .keyword = "allow-apex-key", .min = 1, .max = 1,
+	  .kind = { HS_CONF_BOOL } },
 	{ .keyword = NULL }
 };
 
@@ -267,6 +269,11 @@ static int load_zone(cbd_cfg_t *cfg, const hs_conf_stmt_t *zs, cbd_zone_cfg_t *z
 				return ret;
 			}
 			zc->ndowns++;
+		} else if (strcmp(kw, "allow-apex-key") == 0) {
+			ret = hs_conf_bool(s, 0, &zc->allow_key, err, errlen);
+			if (ret != HS_EOK) {
+				return ret;
+			}
 		} else if (strcmp(kw, "agent-key") == 0) {
 			ret = opt_key(cfg, s, 0, &zc->agent_key, err, errlen);
 			if (ret != HS_EOK) {

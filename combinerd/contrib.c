@@ -19,8 +19,8 @@
 #define FORMAT "hsync-contributions-1"
 
 const uint16_t hs_contrib_types[HS_CONTRIB_NTYPES] = {
-	KNOT_RRTYPE_NS, KNOT_RRTYPE_DNSKEY, KNOT_RRTYPE_CDS, KNOT_RRTYPE_CDNSKEY,
-	KNOT_RRTYPE_CSYNC,
+	KNOT_RRTYPE_NS, KNOT_RRTYPE_KEY, KNOT_RRTYPE_DNSKEY, KNOT_RRTYPE_CDS,
+	KNOT_RRTYPE_CDNSKEY, KNOT_RRTYPE_CSYNC,
 };
 
 typedef struct {
@@ -32,6 +32,7 @@ typedef struct {
 
 struct hs_contrib {
 	knot_dname_t *apex;
+	bool allow_key;        /* an UPDATE may change KEY (policy, not content) */
 	slot_t s[HS_CONTRIB_NTYPES];
 };
 
@@ -103,6 +104,9 @@ int hs_contrib_copy(const hs_contrib_t *c, hs_contrib_t **out)
 {
 	hs_contrib_t *n = NULL;
 	int ret = hs_contrib_new(c->apex, &n);
+	if (ret == HS_EOK) {
+		n->allow_key = c->allow_key;
+	}
 	for (int i = 0; ret == HS_EOK && i < HS_CONTRIB_NTYPES; i++) {
 		const slot_t *s = &c->s[i];
 		if (!s->present) {
@@ -138,6 +142,13 @@ static void take(hs_contrib_t *a, hs_contrib_t *b)
 const knot_dname_t *hs_contrib_apex(const hs_contrib_t *c)
 {
 	return c->apex;
+}
+
+void hs_contrib_allow_key(hs_contrib_t *c, bool allow)
+{
+	if (c != NULL) {
+		c->allow_key = allow;
+	}
 }
 
 static void slot_view(const hs_contrib_t *c, const slot_t *s, uint16_t type, knot_rrset_t *out)
@@ -323,7 +334,8 @@ static void put(out_t *o, const char *fmt, ...)
 static void put_rdata(out_t *o, uint16_t type, const knot_rdata_t *rd, const knot_dname_t *apex)
 {
 	uint16_t tag = 0;
-	if (type == KNOT_RRTYPE_DNSKEY || type == KNOT_RRTYPE_CDNSKEY) {
+	if (type == KNOT_RRTYPE_DNSKEY || type == KNOT_RRTYPE_CDNSKEY ||
+	    type == KNOT_RRTYPE_KEY) {
 		dnssec_binary_t bin = { .size = rd->len, .data = (uint8_t *)rd->data };
 		if (dnssec_keytag(&bin, &tag) == DNSSEC_EOK) {
 			put(o, "%u", tag);
@@ -589,15 +601,20 @@ static int check_updates(const hs_contrib_t *c, const knot_pkt_t *pkt, verdict_t
 			return refuse(v, KNOT_RCODE_FORMERR, rr, "update of another class");
 		}
 	}
-	/* Policy: the apex, the five types. */
+	/* Policy: the apex, the five types, KEY where the zone allows it. */
 	for (uint16_t i = 0; i < sec->count; i++) {
 		const knot_rrset_t *rr = knot_pkt_rr(sec, i);
 		if (!hs_dname_equal(rr->owner, c->apex)) {
 			return refuse(v, KNOT_RCODE_REFUSED, rr, "only the apex may be updated");
 		}
+		if (rr->type == KNOT_RRTYPE_KEY && !c->allow_key) {
+			return refuse(v, KNOT_RCODE_REFUSED, rr,
+			              "KEY may be contributed only where the zone has allow-apex-key yes");
+		}
 		if (!hs_contrib_type_ok(rr->type)) {
 			return refuse(v, KNOT_RCODE_REFUSED, rr,
-			              "only NS, DNSKEY, CDS, CDNSKEY and CSYNC may be updated");
+			              "only NS, DNSKEY, CDS, CDNSKEY and CSYNC (and KEY where allowed) "
+			              "may be updated");
 		}
 	}
 	*failed = false;
@@ -800,6 +817,7 @@ static bool rdata_ok(uint16_t type, const uint8_t *d, size_t len)
 	switch (type) {
 	case KNOT_RRTYPE_NS:
 		return len > 0 && knot_dname_wire_check(d, d + len, NULL) == (int)len;
+	case KNOT_RRTYPE_KEY:
 	case KNOT_RRTYPE_DNSKEY:
 	case KNOT_RRTYPE_CDNSKEY:
 		return len >= 4;
@@ -852,7 +870,8 @@ static int load_json(hs_contrib_t *c, json_t *root, const char *path, char *err,
 		uint16_t type = 0;
 		if (tname == NULL || knot_rrtype_from_string(tname, &type) != 0 ||
 		    !hs_contrib_type_ok(type)) {
-			return bad(err, errlen, path, "rrsets[%zu]: type is not one of the five", i);
+			return bad(err, errlen, path,
+			           "rrsets[%zu]: type is not one of the five (or KEY)", i);
 		}
 		slot_t *s = &c->s[type_index(type)];
 		if (s->present) {

@@ -2,8 +2,11 @@
  * combinerd/contrib.h -- the contributions of one zone: apex RRsets the
  * agent asked its combiner to carry, kept apart from the owner's data.
  *
- * Only the apex, only five types: NS, DNSKEY, CDS, CDNSKEY, CSYNC. For each
- * type the store holds either nothing ("absent": the owner's RRset of that
+ * Only the apex, only five types: NS, DNSKEY, CDS, CDNSKEY, CSYNC -- and a
+ * sixth, KEY (the agent's SIG(0) key, RFC 2931, published so that the
+ * parent can bootstrap trust in it by a validated look-up), which an UPDATE
+ * may touch only where hs_contrib_allow_key() said so (the zone's
+ * allow-apex-key; off in a new store). For each type the store holds either nothing ("absent": the owner's RRset of that
  * type shows through) or a non-empty RRset that REPLACES the owner's RRset
  * of that type in the combined zone. There is no empty contribution: an
  * RRset with no RRs does not exist in DNS, so removing the last RR of a
@@ -22,7 +25,8 @@
  *      (FORMERR: class IN with a meta type; class ANY with TTL or RDATA;
  *      class NONE with TTL; any other class).
  *   4. policy: every update RR at the apex (else REFUSED) and of one of the
- *      five types (else REFUSED; type ANY too).
+ *      five types, or KEY where allowed (else REFUSED; type ANY too; KEY
+ *      where not allowed, any class, too).
  * Any failure refuses the WHOLE update: nothing changes. Then the update RRs
  * are applied in order to a copy of the store, and they edit the
  * CONTRIBUTION (not the combined view):
@@ -61,12 +65,14 @@
 
 #include "common/zone.h"
 
-#define HS_CONTRIB_NTYPES 5
+#define HS_CONTRIB_NTYPES 6
 
-/* The five types in ascending number: NS, DNSKEY, CDS, CDNSKEY, CSYNC. */
+/* The types the store can hold, in ascending number: NS, KEY, DNSKEY, CDS,
+ * CDNSKEY, CSYNC. */
 extern const uint16_t hs_contrib_types[HS_CONTRIB_NTYPES];
 
-/* Whether type is one of the five. */
+/* Whether the store can hold type (one of the six; KEY included, whether
+ * or not an UPDATE may change it). */
 bool hs_contrib_type_ok(uint16_t type);
 
 typedef struct hs_contrib hs_contrib_t;
@@ -80,17 +86,26 @@ int hs_contrib_copy(const hs_contrib_t *c, hs_contrib_t **out);
 const knot_dname_t *hs_contrib_apex(const hs_contrib_t *c);
 
 /*
+ * May hs_contrib_update() change the KEY contribution (combinerd's
+ * allow-apex-key)? False in a new store; copies keep it. It is policy, not
+ * content: it is not saved, not compared, and a KEY already stored stays
+ * (and is served) when it is turned off.
+ */
+void hs_contrib_allow_key(hs_contrib_t *c, bool allow);
+
+/*
  * The contribution of type: *out is a borrowed view (owner = apex, class
  * IN), valid until the store changes or is freed; *from (may be NULL) the
  * borrowed "who" string it was stored with (may be ""). HS_ENOTFOUND when
- * absent, HS_EINVAL for a type that is not one of the five.
+ * absent, HS_EINVAL for a type that is not one of the six.
  */
 int hs_contrib_get(const hs_contrib_t *c, uint16_t type, knot_rrset_t *out,
                    const char **from);
 
 /*
  * Set the contribution of rr->type to exactly rr (owner must be the apex,
- * else KNOT_EOUTOFZONE; type one of five, else HS_EINVAL); an rr without
+ * else KNOT_EOUTOFZONE; type one of six, else HS_EINVAL; KEY whatever
+ * hs_contrib_allow_key() says); an rr without
  * RDATA withdraws it. from (copied, may be NULL) says who asked. In memory
  * only; see hs_contrib_save().
  */
@@ -127,7 +142,7 @@ int hs_contrib_compare(const hs_contrib_t *a, const hs_contrib_t *b, hs_contrib_
 /*
  * One log line for a report into buf, e.g.
  *   "DNSKEY +12345 -23456; NS +ns3.example.; CDS withdrawn (owner's again)"
- * DNSKEY/CDNSKEY by key tag, CDS by its key tag field, others by RDATA text.
+ * DNSKEY/CDNSKEY/KEY by key tag, CDS by its key tag field, others by RDATA text.
  * "no change" for an empty report. Truncated to fit (ends in "...").
  */
 void hs_contrib_report_str(const hs_contrib_report_t *r, char *buf, size_t len);
@@ -160,7 +175,7 @@ int hs_contrib_save(const hs_contrib_t *c, const char *path);
 /*
  * Read the store for apex from path. *out is new. A missing file gives an
  * empty store (first start). A file that cannot be read, is not valid JSON,
- * has another format or zone, a type not among the five, or bad RDATA gives
+ * has another format or zone, a type not among the six, or bad RDATA gives
  * HS_ESYNTAX (or HS_EIO) and the reason in err ("path: reason").
  */
 int hs_contrib_load(const knot_dname_t *apex, const char *path, hs_contrib_t **out,

@@ -1,7 +1,7 @@
 /*
  * combinerd/proto.c -- the answers combinerd gives to messages that are not
  * zone transfers: UPDATE from the agent, NOTIFY from a primary, queries for
- * the SOA and the five apex types (combinerd.h says which answer when).
+ * the SOA and the apex types it combines (combinerd.h says which answer when).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -101,6 +101,7 @@ static int do_update(const cbd_view_t *v, const struct sockaddr *peer, knot_pkt_
 	hs_contrib_report_t rep;
 	memset(&rep, 0, sizeof(rep));
 	char why[256] = "";
+	hs_contrib_allow_key(z->ct, z->cfg->allow_key);   /* as configured now (reload) */
 	ret = hs_contrib_update(z->ct, q, hs_combiner_zone(z->comb), kn, z->cpath, &rcode, &rep,
 	                        why, sizeof(why));
 	if (ret != HS_EOK) {

@@ -83,6 +83,12 @@ int cbd_zone_open(const cbd_cfg_t *cfg, const cbd_zone_cfg_t *zc, cbd_zone_t **o
 		hs_log(HS_LOG_NOTICE, z->text, NULL, "no saved state, %zu contributed types",
 		       hs_contrib_count(z->ct));
 	}
+	hs_contrib_allow_key(z->ct, zc->allow_key);
+	if (!zc->allow_key && hs_contrib_get(z->ct, KNOT_RRTYPE_KEY, NULL, NULL) == HS_EOK) {
+		hs_log(HS_LOG_WARNING, z->text, NULL,
+		       "an apex KEY contributed earlier is still served, but allow-apex-key is no: "
+		       "the agent cannot change or withdraw it");
+	}
 	*out = z;
 	return HS_EOK;
 }

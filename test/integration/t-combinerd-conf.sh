@@ -45,6 +45,11 @@ good | sed "s#$W/state#$W/nonexistent#" | bad 3 "not a directory"
 good | sed 's/refresh-min 2s/refresh-min soon/' | bad 4 "refresh-min"
 good | sed 's/notify no/notify maybe/' | bad 10 "notify"
 good | sed 's/^zone example. {/zone example. {\n\tsecondary 1.2.3.4/' | bad 7 "secondary"
+good | sed 's/agent-key agent/&\n\tallow-apex-key yes/' >"$W/key.conf"
+"$BIN/combinerd" -n -f "$W/key.conf" || fail "allow-apex-key yes refused"
+ok "-n: allow-apex-key yes accepted"
+good | sed 's/agent-key agent/&\n\tallow-apex-key maybe/' | bad 13 "allow-apex-key"
+good | sed 's/agent-key agent/&\n\tallow-apex-key yes\n\tallow-apex-key no/' | bad 14 "allow-apex-key"
 
 rc=0; "$BIN/combinerd" -z 2>/dev/null || rc=$?
 [ "$rc" = 100 ] || fail "unknown option: exit $rc"
