@@ -13,43 +13,6 @@ command -v knotd >/dev/null || fail "knotd not installed"
 command -v unbound >/dev/null || fail "unbound not installed"
 command -v jq >/dev/null || JQ=no
 
-USED=" "
-new_port() {
-	local p
-	p=$(free_port)
-	while case "$USED" in *" $p "*) true;; *) false;; esac; do p=$(free_port); done
-	USED="$USED$p "
-	NEWPORT=$p
-}
-alive_and() {
-	local name=$1; shift
-	local pid; eval "pid=\$PID_$name"
-	"$@" && return 0
-	kill -0 "$pid" 2>/dev/null || return 2
-	return 1
-}
-serve() {
-	local name=$1 var=$2 conf=$3 check=$4; shift 4
-	local try port rc end
-	for try in 1 2 3; do
-		new_port; port=$NEWPORT
-		"$conf" "$port"
-		bg "$name" "$@"
-		end=$(( $(date +%s) + 10 ))
-		while :; do
-			rc=0; alive_and "$name" "$check" "$port" >/dev/null 2>&1 || rc=$?
-			[ $rc = 1 ] && [ "$(date +%s)" -lt $end ] && { sleep 0.05; continue; }
-			break
-		done
-		if [ $rc = 0 ]; then
-			eval "$var=$port"; return 0
-		fi
-		grep -qi 'address already in use' "$W/$name.log" || break
-		cp "$W/$name.log" "$W/$name.log.$try"
-	done
-	cat "$W/$name.log"; fail "$name did not start"
-}
-
 AGENTS=""
 # agent_port: a free port below the kernel's ephemeral range (and one that
 # unbound avoids for its queries, below), so no client socket takes it
@@ -147,32 +110,9 @@ EOF
 	kdig +nocomments +noquestion +nostats +norec @127.0.0.1 -p "$KP" lab. DNSKEY |
 		awk '$4 == "DNSKEY" && $5 == 257' >"$W/anchor.key"
 	[ -s "$W/anchor.key" ] || fail "no KSK for the trust anchor"
-	unbound_conf() {
-		cat >"$W/$1.conf" <<EOF
-server:
-    interface: 127.0.0.1
-    port: $2
-    do-ip6: no
-    do-not-query-localhost: no
-    username: ""
-    chroot: ""
-    directory: "$W"
-    pidfile: ""
-    use-syslog: no
-    logfile: ""
-    verbosity: 1
-    module-config: "validator iterator"
-    qname-minimisation: no
-    outgoing-port-avoid: 10000-32767
-    $3
-stub-zone:
-    name: "lab."
-    stub-addr: 127.0.0.1@$KP
-EOF
-	}
 	up() { kdig +time=1 +retry=0 @127.0.0.1 -p "$1" lab. SOA >/dev/null; }
-	conf_unbound() { unbound_conf unbound "$1" "trust-anchor-file: \"$W/anchor.key\""; }
-	conf_plain() { unbound_conf plain "$1" ""; }
+	conf_unbound() { unbound_conf "$W/unbound.conf" "$1" "trust-anchor-file: \"$W/anchor.key\"" "lab.=127.0.0.1@$KP"; }
+	conf_plain() { unbound_conf "$W/plain.conf" "$1" "" "lab.=127.0.0.1@$KP"; }
 	serve unbound UP conf_unbound up unbound -d -c "$W/unbound.conf"
 	serve plain NP conf_plain up unbound -d -c "$W/plain.conf"
 }

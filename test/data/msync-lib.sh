@@ -298,33 +298,10 @@ msync_validator() {
 	eval "MV_SP=\$SP_$x"
 	MV_NAME=$name; MV_TA=$ta
 	mv_conf() {
-		cat >"$W/$MV_NAME.conf" <<EOC
-server:
-    interface: 127.0.0.1
-    port: $1
-    do-ip6: no
-    do-not-query-localhost: no
-    username: ""
-    chroot: ""
-    directory: "$W"
-    pidfile: ""
-    use-syslog: no
-    logfile: ""
-    verbosity: 1
-    module-config: "validator iterator"
-    qname-minimisation: no
-    outgoing-port-avoid: 10000-32767
-    trust-anchor-file: "$MV_TA"
-    cache-max-ttl: 5
-    cache-max-negative-ttl: 1
-    val-bogus-ttl: 1
-stub-zone:
-    name: "example.com."
-    stub-addr: 127.0.0.1@$MV_SP
-EOC
-		if [ -n "${MV_COM:-}" ]; then
-			printf 'stub-zone:\n    name: "com."\n    stub-addr: 127.0.0.1@%s\n' "$MV_COM" >>"$W/$MV_NAME.conf"
-		fi
+		unbound_conf "$W/$MV_NAME.conf" "$1" "trust-anchor-file: \"$MV_TA\"
+cache-max-ttl: 5
+cache-max-negative-ttl: 1
+val-bogus-ttl: 1" "example.com.=127.0.0.1@$MV_SP" ${MV_COM:+"com.=127.0.0.1@$MV_COM"}
 	}
 	mv_up() { kdig +time=1 +retry=0 @127.0.0.1 -p "$1" example.com SOA >/dev/null; }
 	serve "$name" "VP_$name" mv_conf mv_up unbound -d -c "$W/$name.conf"

@@ -103,35 +103,10 @@ EOF
 	kdig +nocomments +noquestion +nostats +norec @127.0.0.1 -p "$P_NAMED" com. DNSKEY |
 		awk '$4 == "DNSKEY" && $5 == 257' >"$W/com-anchor.key"
 	cat "$W/anchor.key" "$W/com-anchor.key" >"$W/jl-anchors.key"
-	cat >"$W/jlres.conf" <<EOF
-server:
-    interface: 127.0.0.1
-    port: $JP
-    do-ip6: no
-    do-not-query-localhost: no
-    username: ""
-    chroot: ""
-    directory: "$W"
-    pidfile: ""
-    use-syslog: no
-    logfile: ""
-    verbosity: 1
-    module-config: "validator iterator"
-    qname-minimisation: no
-    outgoing-port-avoid: 10000-32767
-    trust-anchor-file: "$W/jl-anchors.key"
-    cache-max-ttl: 1
-    cache-max-negative-ttl: 1
-stub-zone:
-    name: "lab."
-    stub-addr: 127.0.0.1@$KP
-stub-zone:
-    name: "com."
-    stub-addr: 127.0.0.1@$P_NAMED
-stub-zone:
-    name: "example.com."
-    stub-addr: 127.0.0.1@$(signer_port "$PARENT_STUB")
-EOF
+	unbound_conf "$W/jlres.conf" "$JP" "trust-anchor-file: \"$W/jl-anchors.key\"
+cache-max-ttl: 1
+cache-max-negative-ttl: 1" "lab.=127.0.0.1@$KP" "com.=127.0.0.1@$P_NAMED" \
+		"example.com.=127.0.0.1@$(signer_port "$PARENT_STUB")"
 	bg jlres unbound -d -c "$W/jlres.conf"
 	wait_for 20 res_ok || fail "the resolver does not validate com. -> example.com.: $(kdig +dnssec @127.0.0.1 -p "$JP" www.example.com A)"
 	kdig +dnssec @127.0.0.1 -p "$JP" example._dsync.com. TYPE66 | grep -qi 'flags:.* ad;' || fail "DSYNC does not validate"

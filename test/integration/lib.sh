@@ -57,3 +57,84 @@ wait_for() {
 		sleep 0.05
 	done
 }
+
+# A port free when chosen may be taken before the server binds it (tests
+# run side by side, resolvers pick random source ports): serve starts a
+# server up to three times, on a new port each time it could not bind.
+USED=" "
+# new_port: a free port not handed out before, in $NEWPORT (no subshell,
+# so that USED is kept).
+new_port() {
+	local p
+	p=$(free_port)
+	while case "$USED" in *" $p "*) true;; *) false;; esac; do p=$(free_port); done
+	USED="$USED$p "
+	NEWPORT=$p
+}
+# alive_and NAME CMD...: CMD succeeds; 2 when process NAME has exited.
+alive_and() {
+	local name=$1; shift
+	local pid; eval "pid=\$PID_$name"
+	"$@" && return 0
+	kill -0 "$pid" 2>/dev/null || return 2
+	return 1
+}
+# serve NAME PORTVAR CONFIGURE UPCHECK CMD...: CONFIGURE PORT writes the
+# configuration, CMD starts the server, UPCHECK PORT says it answers; the
+# port it answers on goes into PORTVAR.
+serve() {
+	local name=$1 var=$2 conf=$3 check=$4; shift 4
+	local try port rc end
+	for try in 1 2 3; do
+		new_port; port=$NEWPORT
+		"$conf" "$port"
+		bg "$name" "$@"
+		end=$(( $(date +%s) + 10 ))
+		while :; do
+			rc=0; alive_and "$name" "$check" "$port" >/dev/null 2>&1 || rc=$?
+			[ $rc = 1 ] && [ "$(date +%s)" -lt $end ] && { sleep 0.05; continue; }
+			break
+		done
+		if [ $rc = 0 ]; then
+			eval "$var=$port"; return 0
+		fi
+		grep -qi 'address already in use' "$W/$name.log" || break
+		echo "# $name: port $port taken, again on another" >&2
+		cp "$W/$name.log" "$W/$name.log.$try"
+	done
+	cat "$W/$name.log"; fail "$name did not start"
+}
+
+# unbound_conf FILE PORT SERVER-LINES ZONE=ADDR...: an unbound on
+# 127.0.0.1@PORT in the foreground, logging to stderr, validating
+# ("validator iterator"), its own queries from ports above 32767 (below
+# are the test servers'), with SERVER-LINES (newline-separated: a trust
+# anchor, cache limits) added to its server clause and a stub zone for
+# each ZONE=ADDR ("lab.=127.0.0.1@5300").
+unbound_conf() {
+	local f=$1 port=$2 extra=$3 s
+	shift 3
+	{
+		cat <<EOC
+server:
+    interface: 127.0.0.1
+    port: $port
+    do-ip6: no
+    do-not-query-localhost: no
+    username: ""
+    chroot: ""
+    directory: "$W"
+    pidfile: ""
+    use-syslog: no
+    logfile: ""
+    verbosity: 1
+    module-config: "validator iterator"
+    qname-minimisation: no
+    outgoing-port-avoid: 10000-32767
+EOC
+		[ -z "$extra" ] || printf '%s\n' "$extra" | sed 's/^[[:space:]]*/    /'
+		for s in "$@"; do
+			printf 'stub-zone:\n    name: "%s"\n    stub-addr: %s\n' "${s%%=*}" "${s#*=}"
+		done
+	} >"$f"
+}

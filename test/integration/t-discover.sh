@@ -16,52 +16,6 @@ command -v unbound >/dev/null || fail "unbound not installed"
 
 Z=b.example
 
-# A port free when chosen may be taken before the server binds it (tests
-# run side by side, resolvers pick random source ports): each server is
-# started up to three times, on a new port each time it could not bind.
-USED=" "
-# new_port: a free port not handed out before, in $NEWPORT (no subshell,
-# so that USED is kept).
-new_port() {
-	local p
-	p=$(free_port)
-	while case "$USED" in *" $p "*) true;; *) false;; esac; do p=$(free_port); done
-	USED="$USED$p "
-	NEWPORT=$p
-}
-# alive_and NAME CMD...: CMD succeeds; 2 when process NAME has exited.
-alive_and() {
-	local name=$1; shift
-	local pid; eval "pid=\$PID_$name"
-	"$@" && return 0
-	kill -0 "$pid" 2>/dev/null || return 2
-	return 1
-}
-# serve NAME PORTVAR CONFIGURE UPCHECK CMD...: CONFIGURE PORT writes the
-# configuration, CMD starts the server, UPCHECK PORT says it answers.
-serve() {
-	local name=$1 var=$2 conf=$3 check=$4; shift 4
-	local try port rc end
-	for try in 1 2 3; do
-		new_port; port=$NEWPORT
-		"$conf" "$port"
-		bg "$name" "$@"
-		end=$(( $(date +%s) + 10 ))
-		while :; do
-			rc=0; alive_and "$name" "$check" "$port" >/dev/null 2>&1 || rc=$?
-			[ $rc = 1 ] && [ "$(date +%s)" -lt $end ] && { sleep 0.05; continue; }
-			break
-		done
-		if [ $rc = 0 ]; then
-			eval "$var=$port"; return 0
-		fi
-		grep -qi 'address already in use' "$W/$name.log" || break
-		echo "# $name: port $port taken, again on another" >&2
-		cp "$W/$name.log" "$W/$name.log.$try"
-	done
-	cat "$W/$name.log"; fail "$name did not start"
-}
-
 # ---- knotd: the identity zone, signed automatically
 mkdir -p "$W/knot"
 cat >"$W/knot.conf" <<EOF
@@ -112,35 +66,16 @@ kdig +nocomments +noquestion +nostats +norec @127.0.0.1 -p "$KP" "$Z." DNSKEY |
 awk '{ k = $8; $8 = (substr(k, 1, 1) == "A" ? "B" : "A") substr(k, 2); print }' \
 	"$W/anchor.key" >"$W/wrong.key"
 
-# unbound_conf NAME PORT ANCHORLINE: a validating resolver for $Z on PORT.
-unbound_conf() {
-	cat >"$W/$1.conf" <<EOF
-server:
-    interface: 127.0.0.1
-    port: $2
-    do-ip6: no
-    do-not-query-localhost: no
-    username: ""
-    chroot: ""
-    directory: "$W"
-    pidfile: ""
-    use-syslog: no
-    logfile: ""
-    verbosity: 1
-    module-config: "validator iterator"
-    val-log-level: 2
-    qname-minimisation: no
-    $3
-stub-zone:
-    name: "$Z."
-    stub-addr: 127.0.0.1@$KP
-EOF
+# conf NAME PORT ANCHORLINE: a validating resolver for $Z on PORT.
+conf() {
+	unbound_conf "$W/$1.conf" "$2" "val-log-level: 2
+$3" "$Z.=127.0.0.1@$KP"
 	unbound-checkconf "$W/$1.conf" >/dev/null || fail "unbound-checkconf $1"
 }
 up() { kdig +time=1 +retry=0 @127.0.0.1 -p "$1" "$Z." SOA >/dev/null; }
-conf_unbound() { unbound_conf unbound "$1" "trust-anchor-file: \"$W/anchor.key\""; }
-conf_plain() { unbound_conf plain "$1" ""; }
-conf_wrong() { unbound_conf wrong "$1" "trust-anchor-file: \"$W/wrong.key\""; }
+conf_unbound() { conf unbound "$1" "trust-anchor-file: \"$W/anchor.key\""; }
+conf_plain() { conf plain "$1" ""; }
+conf_wrong() { conf wrong "$1" "trust-anchor-file: \"$W/wrong.key\""; }
 serve unbound UP conf_unbound up unbound -d -c "$W/unbound.conf"
 serve plain NP conf_plain up unbound -d -c "$W/plain.conf"
 serve wrong BP conf_wrong up unbound -d -c "$W/wrong.conf"
