@@ -607,6 +607,19 @@ int hs_net_send(hs_net_req_t *req, const uint8_t *msg, size_t len)
 		if (l->closing) {
 			return KNOT_ECONN;
 		}
+		/* Send at once when the socket takes it, so that a datagram the
+		 * kernel refuses (EMSGSIZE, ENOBUFS, EPERM...) is the caller's
+		 * error to log rather than lost in a send callback; queue only
+		 * when the socket is busy (UV_EAGAIN: libuv sends it when the
+		 * socket is writable again, in order). */
+		uv_buf_t now = uv_buf_init((char *)msg, (unsigned)len);
+		int sent = uv_udp_try_send(&l->h.udp, &now, 1, (const struct sockaddr *)&req->peer);
+		if (sent >= 0) {
+			return HS_EOK;
+		}
+		if (sent != UV_EAGAIN) {
+			return sent;
+		}
 		struct usend *u = malloc(sizeof(*u) + len);
 		if (u == NULL) {
 			return HS_ENOMEM;

@@ -84,7 +84,11 @@ enum hs_net_transport hs_net_req_transport(const hs_net_req_t *req);
 
 /* Queue one message (copied) to the peer; the request stays open.
  * HS_EINVAL for an empty or too long message, KNOT_ECONN when the
- * connection or server is gone, or a libuv code. */
+ * connection or server is gone, or a libuv code. Over UDP the datagram
+ * goes to the kernel at once when the socket is free, so what the kernel
+ * refuses comes back here (UV_EMSGSIZE for more than 65507 bytes over
+ * IPv4, UV_ENOBUFS...); only one queued behind a busy socket can still
+ * fail unreported. */
 int hs_net_send(hs_net_req_t *req, const uint8_t *msg, size_t len);
 /* End the request (frees req). */
 void hs_net_done(hs_net_req_t *req);

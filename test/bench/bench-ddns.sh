@@ -13,10 +13,17 @@
 # Load: BENCH_N (2000) UPDATEs per run, each a change the policy allows to the
 # child's delegation: odd ones add a distinct NS record, even ones delete the
 # one added before (named refuses more than 100 records in one RRset), sent
-# by BENCH_C (8)
-# nsupdate processes in parallel, each sending its share one after the
-# other (TCP, nsupdate -v: one connection per UPDATE; over UDP one lost
-# reply in a few thousand stalls a sender for its whole timeout).
+# by BENCH_C (8) nsupdate processes in parallel, each sending its share one
+# after the other. BENCH_DDNS_PROTO=tcp (default: nsupdate -v, one
+# connection per UPDATE) or udp (no retries, as the receiver refuses a
+# replayed message). Over UDP each sender gets its own fixed source port
+# (nsupdate's `local 127.0.0.1 PORT`, a port below the ephemeral range):
+# nsupdate 9.18 binds every UDP query socket to a random port with
+# SO_REUSEPORT, so two senders can hold the same port at once, both
+# connected to the server, and Linux then delivers both replies to the
+# socket bound last; the other sender never sees its reply and stalls for
+# its whole timeout (doc/bench.md). BENCH_DDNS_SRCPORT=random leaves the
+# ports to nsupdate, to show that.
 #   receiver_per_s  nsupdate -k CHILDKEY (SIG(0)) -> agentd: verify, policy,
 #                   forward as a TSIG UPDATE to named, wait for named's
 #                   answer, answer the child (signed). End to end: it
@@ -45,6 +52,17 @@ command -v nsupdate >/dev/null || fail "nsupdate not installed"
 
 N=${BENCH_N:-2000}
 CONC=${BENCH_C:-8}
+PROTO=${BENCH_DDNS_PROTO:-tcp}
+case $PROTO in
+tcp) NSUP_V=-v ;;
+udp) NSUP_V= ;;
+*) fail "BENCH_DDNS_PROTO: tcp or udp, not $PROTO" ;;
+esac
+SRCPORT=${BENCH_DDNS_SRCPORT:-fixed}
+case $SRCPORT in
+fixed | random) ;;
+*) fail "BENCH_DDNS_SRCPORT: fixed or random, not $SRCPORT" ;;
+esac
 
 lab_start
 
@@ -70,14 +88,24 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 nscount() { at_parent "$1" NS | wc -w; }
 # named's count of applied UPDATE changes so far
 applied() { grep -c "updating zone 'parent.example/IN': \(adding\|deleting\) an RR" "$W/named.log" || true; }
+# agentd's count of UPDATEs it forwarded to named (and then answered)
+forwarded() { grep -c ": 1 changes sent to 127.0.0.1@$P_NAMED$" "$W/agentd.log" || true; }
 
 # run PORT KEYFILE CHILD PREFIX: N NS adds by CONC nsupdate processes;
 # prints the rate, sets RUN_S
 run() {
-	local port=$1 key=$2 child=$3 pre=$4 i j t0 t1 per=$(( N / CONC ))
+	local port=$1 key=$2 child=$3 pre=$4 i j t0 t1 per=$(( N / CONC )) src used=" "
 	for j in $(seq 1 "$CONC"); do
 		{
 			echo "server 127.0.0.1 $port"
+			if [ "$PROTO" = udp ] && [ "$SRCPORT" = fixed ]; then
+				src=$(free_port)
+				while [ "$src" = "$port" ] || [ "${used#* $src }" != "$used" ]; do
+					src=$(free_port)
+				done
+				used="$used$src "
+				echo "local 127.0.0.1 $src"
+			fi
 			echo "zone parent.example."
 			for i in $(seq 1 "$per"); do
 				if [ $(( i % 2 )) = 1 ]; then
@@ -92,7 +120,7 @@ run() {
 	local pids=()
 	t0=$(date +%s%N)
 	for j in $(seq 1 "$CONC"); do
-		timeout 60 nsupdate -v -t 5 -r 0 -k "$key" "$W/script.$pre.$j" >"$W/out.$pre.$j" 2>&1 &
+		timeout 60 nsupdate $NSUP_V -t 5 -u 5 -r 0 -k "$key" "$W/script.$pre.$j" >"$W/out.$pre.$j" 2>&1 &
 		pids+=($!)
 	done
 	for j in "${pids[@]}"; do wait "$j" || true; done
@@ -112,11 +140,13 @@ for alg in ED25519 ECDSAP256SHA256; do
 	n0=$(nscount "$C.")
 	u0=$(applied)
 	a0=$(cpu_ticks "$PID_agentd")
+	l0=$(forwarded)
 	run "$P_RECV" "$K.private" "$C" "r$alg"
 	a1=$(cpu_ticks "$PID_agentd")
 	rs=$RUN_S
 	u1=$(applied)
 	[ $(( u1 - u0 )) = $(( N / CONC * CONC )) ] || fail "$alg receiver: named applied $(( u1 - u0 )) changes, wanted $(( N / CONC * CONC ))"
+	[ $(( $(forwarded) - l0 )) = $(( N / CONC * CONC )) ] || fail "$alg receiver: agentd logged $(( $(forwarded) - l0 )) UPDATEs sent to named, wanted $(( N / CONC * CONC ))"
 	m0=$(cpu_ticks "$PID_named")
 	run "$P_NAMED" "$W/pupd.key" "$C" "n$alg"
 	m1=$(cpu_ticks "$PID_named")
@@ -125,7 +155,7 @@ for alg in ED25519 ECDSAP256SHA256; do
 	[ $(( u2 - u1 )) = $(( N / CONC * CONC )) ] || fail "$alg named: applied $(( u2 - u1 )) changes, wanted $(( N / CONC * CONC ))"
 	[ "$(nscount "$C.")" = "$n0" ] || fail "$alg: NS RRset of $C not back to $n0 records"
 	M=$(( N / CONC * CONC ))
-	awk -v alg="$alg" -v m="$M" -v rs="$rs" -v ns="$ns" -v ad=$(( a1 - a0 )) -v md=$(( m1 - m0 )) -v hz="$HZ" -v c="$CONC" 'BEGIN {
-		printf "alg=%s receiver_per_s=%.0f named_per_s=%.0f agentd_cpu_ms=%.2f named_cpu_ms=%.2f n=%d conc=%d\n",
-			alg, m / rs, m / ns, ad * 1000 / hz / m, md * 1000 / hz / m, m, c }'
+	awk -v alg="$alg" -v m="$M" -v rs="$rs" -v ns="$ns" -v ad=$(( a1 - a0 )) -v md=$(( m1 - m0 )) -v hz="$HZ" -v c="$CONC" -v proto="$PROTO" 'BEGIN {
+		printf "alg=%s receiver_per_s=%.0f named_per_s=%.0f agentd_cpu_ms=%.2f named_cpu_ms=%.2f n=%d conc=%d proto=%s\n",
+			alg, m / rs, m / ns, ad * 1000 / hz / m, md * 1000 / hz / m, m, c, proto }'
 done
