@@ -13,134 +13,22 @@
  *
  * A node whose last RRset goes stays (empty, nsets 0) in both tables until
  * the next sort, so that re-adding it is cheap; iteration never sees it.
+ *
+ * This file holds the store (nodes, hash table, sorting), the zone's life,
+ * look-ups, comparison, iteration and serial arithmetic. The layout types
+ * are in zoneint.h; adding and removing RRs is in zoneedit.c, differences
+ * in zonediff.c, the name helpers in dname.c.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/zone.h"
+#include "common/zoneint.h"
 #include "libhsync/error.h"
-
-typedef struct {
-	uint16_t type;
-	uint16_t count;
-	uint32_t ttl;
-	uint32_t size;   /* bytes of RDATA (as knot_rdataset_t.size) */
-	uint32_t off;    /* offset of the RDATA from the start of the node */
-} zset_t;
-
-typedef struct {
-	uint32_t hash;
-	uint32_t idx;       /* position in zone->order */
-	uint16_t nsets;
-	uint8_t owner_len;
-	uint8_t pad;
-	zset_t sets[];
-} node_t;
-
-struct hs_zone {
-	knot_dname_t *origin;
-	uint16_t rclass;
-	node_t **order;     /* [0, nsorted) canonical order; [nsorted, n) unsorted */
-	size_t n, cap, nsorted;
-	node_t **tab;       /* open addressing, linear probing; power-of-two size */
-	size_t tabcap;
-	size_t nempty;      /* nodes with no RRset left */
-	size_t rrs, rrsets;
-	size_t bytes;       /* sum of node blob sizes */
-};
 
 /* ---- names ------------------------------------------------------------------ */
 
-static inline uint8_t lower(uint8_t c)
-{
-	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
-}
-
-static size_t dname_len(const uint8_t *d)
-{
-	const uint8_t *p = d;
-	while (*p != 0) {
-		p += *p + 1;
-	}
-	return (size_t)(p - d) + 1;
-}
-
-bool hs_dname_equal(const knot_dname_t *a, const knot_dname_t *b)
-{
-	size_t la = dname_len(a);
-	if (la != dname_len(b)) {
-		return false;
-	}
-	/* Label length octets are below 64, so folding them is harmless. */
-	for (size_t i = 0; i < la; i++) {
-		if (lower(a[i]) != lower(b[i])) {
-			return false;
-		}
-	}
-	return true;
-}
-
-const char *hs_dname_text(const knot_dname_t *name, char *buf, size_t size)
-{
-	if (buf == NULL || size == 0) {
-		return "?";
-	}
-	if (name == NULL || knot_dname_to_str(buf, name, size) == NULL) {
-		snprintf(buf, size, "?");
-	}
-	return buf;
-}
-
-static int labels(const uint8_t *d, const uint8_t **lab)
-{
-	int n = 0;
-	while (*d != 0 && n < KNOT_DNAME_MAXLABELS) {
-		lab[n++] = d;
-		d += *d + 1;
-	}
-	return n;
-}
-
-int hs_dname_canon_cmp(const knot_dname_t *a, const knot_dname_t *b)
-{
-	const uint8_t *la[KNOT_DNAME_MAXLABELS], *lb[KNOT_DNAME_MAXLABELS];
-	int na = labels(a, la), nb = labels(b, lb);
-	while (na > 0 && nb > 0) {
-		const uint8_t *x = la[--na], *y = lb[--nb];
-		uint8_t lx = x[0], ly = y[0];
-		uint8_t m = lx < ly ? lx : ly;
-		for (uint8_t i = 1; i <= m; i++) {
-			uint8_t cx = lower(x[i]), cy = lower(y[i]);
-			if (cx != cy) {
-				return cx < cy ? -1 : 1;
-			}
-		}
-		if (lx != ly) {
-			return lx < ly ? -1 : 1;
-		}
-	}
-	return na == nb ? 0 : (na < nb ? -1 : 1);
-}
-
-bool hs_dname_in_zone(const knot_dname_t *name, const knot_dname_t *origin)
-{
-	size_t ln = dname_len(name), lo = dname_len(origin);
-	if (lo > ln) {
-		return false;
-	}
-	/* The suffix must start on a label boundary. */
-	const uint8_t *p = name;
-	while ((size_t)(p - name) < ln - lo) {
-		p += *p + 1;
-	}
-	if ((size_t)(p - name) != ln - lo) {
-		return false;
-	}
-	return hs_dname_equal(p, origin);
-}
-
-static uint32_t name_hash(const uint8_t *d)
+uint32_t hs_zone_name_hash(const uint8_t *d)
 {
 	uint32_t h = 2166136261u;
 	for (;;) {
@@ -161,11 +49,6 @@ static uint32_t name_hash(const uint8_t *d)
 
 /* ---- nodes -------------------------------------------------------------------- */
 
-static inline uint8_t *node_owner(const node_t *n)
-{
-	return (uint8_t *)&n->sets[n->nsets];
-}
-
 static size_t node_size(const node_t *n)
 {
 	if (n->nsets == 0) {
@@ -175,80 +58,7 @@ static size_t node_size(const node_t *n)
 	return last->off + last->size;
 }
 
-static inline knot_rdata_t *set_rdata(const node_t *n, const zset_t *s)
-{
-	return (knot_rdata_t *)((uint8_t *)n + s->off);
-}
-
-static void set_view(const node_t *n, const zset_t *s, uint16_t rclass, knot_rrset_t *out)
-{
-	out->owner = node_owner(n);
-	out->ttl = s->ttl;
-	out->type = s->type;
-	out->rclass = rclass;
-	out->rrs.count = s->count;
-	out->rrs.size = s->size;
-	out->rrs.rdata = set_rdata(n, s);
-	out->additional = NULL;
-}
-
-static void set_rdataset(const node_t *n, const zset_t *s, knot_rdataset_t *out)
-{
-	out->count = s->count;
-	out->size = s->size;
-	out->rdata = set_rdata(n, s);
-}
-
-/*
- * Set keys. A set is keyed by its type and, for RRSIG, by the type it
- * covers (the first two octets of its RDATA; 0 for RDATA shorter than
- * that), so the RRSIGs covering one type have their own TTL. Keys sort by
- * type, then covered type; as covered types are the leading RDATA octets,
- * the RRSIG sets of a name, one after the other, are its RRSIG RDATA in
- * canonical order, and their RDATA lie back to back in the node.
- */
-static inline uint16_t rdata_covered(uint16_t type, const knot_rdata_t *rd)
-{
-	if (type != KNOT_RRTYPE_RRSIG || rd->len < 2) {
-		return 0;
-	}
-	return (uint16_t)((rd->data[0] << 8) | rd->data[1]);
-}
-
-static inline uint32_t mkkey(uint16_t type, uint16_t covered)
-{
-	return ((uint32_t)type << 16) | covered;
-}
-
-static inline uint32_t rdata_key(uint16_t type, const knot_rdata_t *rd)
-{
-	return mkkey(type, rdata_covered(type, rd));
-}
-
-static uint32_t set_key(const node_t *n, const zset_t *s)
-{
-	return rdata_key(s->type, set_rdata(n, s));
-}
-
-static int find_key(const node_t *n, uint32_t key)
-{
-	uint16_t type = (uint16_t)(key >> 16);
-	for (int i = 0; i < n->nsets; i++) {
-		if (n->sets[i].type == type && set_key(n, &n->sets[i]) == key) {
-			return i;
-		}
-	}
-	return -1;
-}
-
-/* A change of one set: rds NULL or empty removes it. */
-typedef struct {
-	uint32_t key;
-	knot_rdataset_t rds;
-	uint32_t ttl;
-} change_t;
-
-static void changes_free(change_t *ch, size_t n)
+void hs_zone_changes_free(change_t *ch, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		knot_rdataset_clear(&ch[i].rds, NULL);
@@ -261,8 +71,8 @@ static void changes_free(change_t *ch, size_t n)
  * named in ch (ascending keys, each once) replaced by their RDATA/TTL, or
  * removed when that is empty. The RDATA in ch must be normalized.
  */
-static node_t *node_build(const node_t *old, const uint8_t *owner, uint32_t hash,
-                          const change_t *ch, size_t nch)
+node_t *hs_zone_node_build(const node_t *old, const uint8_t *owner, uint32_t hash,
+                           const change_t *ch, size_t nch)
 {
 	unsigned oldn = old != NULL ? old->nsets : 0;
 	size_t nn = 0, blobs = 0;
@@ -350,7 +160,7 @@ static size_t tab_slot(const hs_zone_t *z, const uint8_t *owner, uint32_t hash)
 	}
 }
 
-static node_t *node_lookup(const hs_zone_t *z, const uint8_t *owner, uint32_t hash)
+node_t *hs_zone_node_lookup(const hs_zone_t *z, const uint8_t *owner, uint32_t hash)
 {
 	if (z->tabcap == 0) {
 		return NULL;
@@ -379,7 +189,7 @@ static int tab_rebuild(hs_zone_t *z, size_t cap)
 }
 
 /* Room for one more node in both tables. */
-static int reserve(hs_zone_t *z)
+int hs_zone_reserve(hs_zone_t *z)
 {
 	if (z->n == z->cap) {
 		size_t cap = z->cap ? z->cap * 2 : 64;
@@ -399,7 +209,7 @@ static int reserve(hs_zone_t *z)
 	return HS_EOK;
 }
 
-static void insert_node(hs_zone_t *z, node_t *n)
+void hs_zone_insert_node(hs_zone_t *z, node_t *n)
 {
 	size_t slot = tab_slot(z, node_owner(n), n->hash);
 	z->tab[slot] = n;
@@ -413,7 +223,7 @@ static void insert_node(hs_zone_t *z, node_t *n)
 }
 
 /* Put nw where old was, and free old. */
-static void swap_node(hs_zone_t *z, node_t *old, node_t *nw)
+void hs_zone_swap_node(hs_zone_t *z, node_t *old, node_t *nw)
 {
 	size_t slot = tab_slot(z, node_owner(old), old->hash);
 	z->tab[slot] = nw;
@@ -437,7 +247,7 @@ static int node_cmp(const void *a, const void *b)
 	return hs_dname_canon_cmp(node_owner(x), node_owner(y));
 }
 
-static int zone_sort(hs_zone_t *z)
+int hs_zone_sort(hs_zone_t *z)
 {
 	if (z->nsorted == z->n && z->nempty == 0) {
 		return HS_EOK;
@@ -612,303 +422,11 @@ size_t hs_zone_memory(const hs_zone_t *z)
 	return sizeof(*z) + z->bytes + z->cap * sizeof(node_t *) + z->tabcap * sizeof(node_t *);
 }
 
-static int check_rr(const hs_zone_t *z, const knot_rrset_t *rr)
-{
-	if (rr == NULL || rr->owner == NULL || rr->type == 0) {
-		return HS_EINVAL;
-	}
-	if (rr->rclass != z->rclass) {
-		return HS_EINVAL;
-	}
-	if (!hs_dname_in_zone(rr->owner, z->origin)) {
-		return KNOT_EOUTOFZONE;
-	}
-	return HS_EOK;
-}
-
-static int cmp_covered(const void *a, const void *b)
-{
-	uint16_t x = rdata_covered(KNOT_RRTYPE_RRSIG, *(knot_rdata_t *const *)a);
-	uint16_t y = rdata_covered(KNOT_RRTYPE_RRSIG, *(knot_rdata_t *const *)b);
-	return x < y ? -1 : x > y;
-}
-
-/*
- * The RDATA of rrs split by set key: *out (malloc'd, free with
- * changes_free()) gets one change per key, keys ascending, each with its
- * RDATA normalized (sorted, no duplicates) and ttl 0; *n their number.
- */
-static int split(uint16_t type, const knot_rdataset_t *rrs, change_t **out, size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	if (rrs->count == 0) {
-		return HS_EOK;
-	}
-	knot_rdata_t **v = malloc(rrs->count * sizeof(*v));
-	change_t *ch = calloc(rrs->count, sizeof(*ch));
-	if (v == NULL || ch == NULL) {
-		free(v);
-		free(ch);
-		return HS_ENOMEM;
-	}
-	knot_rdata_t *rd = rrs->rdata;
-	for (uint16_t i = 0; i < rrs->count; i++) {
-		v[i] = rd;
-		rd = knot_rdataset_next(rd);
-	}
-	if (type == KNOT_RRTYPE_RRSIG) {
-		qsort(v, rrs->count, sizeof(*v), cmp_covered);
-	}
-	size_t nch = 0;
-	for (size_t s = 0; s < rrs->count;) {
-		change_t *c = &ch[nch++];
-		c->key = rdata_key(type, v[s]);
-		for (; s < rrs->count && rdata_key(type, v[s]) == c->key; s++) {
-			if (knot_rdataset_add(&c->rds, v[s], NULL) != KNOT_EOK) {
-				free(v);
-				changes_free(ch, nch);
-				return HS_ENOMEM;
-			}
-		}
-	}
-	free(v);
-	*out = ch;
-	*n = nch;
-	return HS_EOK;
-}
-
-/* Apply ch (ascending keys, each once, normalized RDATA) to owner's node. */
-static int put_sets(hs_zone_t *z, const knot_dname_t *owner, const change_t *ch, size_t nch)
-{
-	uint32_t hash = name_hash(owner);
-	node_t *old = node_lookup(z, owner, hash);
-	size_t rrs_old = 0, sets_old = 0, rrs_new = 0, sets_new = 0;
-	for (size_t c = 0; c < nch; c++) {
-		int si = old != NULL ? find_key(old, ch[c].key) : -1;
-		if (si >= 0) {
-			rrs_old += old->sets[si].count;
-			sets_old++;
-		}
-		if (ch[c].rds.count > 0) {
-			rrs_new += ch[c].rds.count;
-			sets_new++;
-		}
-	}
-	if (sets_old == 0 && sets_new == 0) {
-		return HS_EOK;
-	}
-	if (old == NULL) {
-		int ret = reserve(z);
-		if (ret != HS_EOK) {
-			return ret;
-		}
-	}
-	node_t *nw = node_build(old, owner, hash, ch, nch);
-	if (nw == NULL) {
-		return HS_ENOMEM;
-	}
-	z->rrs = z->rrs - rrs_old + rrs_new;
-	z->rrsets = z->rrsets - sets_old + sets_new;
-	if (old == NULL) {
-		insert_node(z, nw);
-	} else {
-		swap_node(z, old, nw);
-	}
-	return HS_EOK;
-}
-
-/*
- * Remove every set of owner with this type (for RRSIG: all covered types).
- * *found says whether there was one.
- */
-static int remove_type(hs_zone_t *z, const knot_dname_t *owner, uint16_t type, bool *found)
-{
-	*found = false;
-	node_t *old = node_lookup(z, owner, name_hash(owner));
-	size_t k = 0;
-	for (unsigned i = 0; old != NULL && i < old->nsets; i++) {
-		k += old->sets[i].type == type;
-	}
-	if (k == 0) {
-		return HS_EOK;
-	}
-	*found = true;
-	change_t *ch = calloc(k, sizeof(*ch));
-	if (ch == NULL) {
-		return HS_ENOMEM;
-	}
-	size_t c = 0;
-	for (unsigned i = 0; i < old->nsets; i++) {
-		if (old->sets[i].type == type) {
-			ch[c++].key = set_key(old, &old->sets[i]);
-		}
-	}
-	int ret = put_sets(z, owner, ch, k);
-	free(ch);
-	return ret;
-}
-
-int hs_zone_add(hs_zone_t *z, const knot_rrset_t *rr, size_t *added)
-{
-	if (added != NULL) {
-		*added = 0;
-	}
-	int ret = check_rr(z, rr);
-	if (ret != HS_EOK) {
-		return ret;
-	}
-	if (rr->rrs.count == 0) {
-		return HS_EINVAL;
-	}
-	node_t *old = node_lookup(z, rr->owner, name_hash(rr->owner));
-	if (rr->rrs.count == 1) {
-		/* The common case while loading: nothing to merge. */
-		uint32_t key = rdata_key(rr->type, rr->rrs.rdata);
-		if (old == NULL || find_key(old, key) < 0) {
-			change_t c = { .key = key, .rds = rr->rrs, .ttl = rr->ttl };
-			ret = put_sets(z, rr->owner, &c, 1);
-			if (ret == HS_EOK && added != NULL) {
-				*added = 1;
-			}
-			return ret;
-		}
-	}
-	change_t *ch = NULL;
-	size_t nch = 0, total = 0;
-	ret = split(rr->type, &rr->rrs, &ch, &nch);
-	for (size_t c = 0; ret == HS_EOK && c < nch; c++) {
-		ch[c].ttl = rr->ttl;
-		int si = old != NULL ? find_key(old, ch[c].key) : -1;
-		if (si < 0) {
-			total += ch[c].rds.count;
-			continue;
-		}
-		knot_rdataset_t cur, m;
-		set_rdataset(old, &old->sets[si], &cur);
-		if (knot_rdataset_copy(&m, &cur, NULL) != KNOT_EOK) {
-			ret = HS_ENOMEM;
-			break;
-		}
-		knot_rdata_t *rd = ch[c].rds.rdata;
-		for (uint16_t i = 0; ret == HS_EOK && i < ch[c].rds.count; i++) {
-			if (m.count == UINT16_MAX && !knot_rdataset_member(&m, rd)) {
-				ret = HS_ERANGE;
-			} else if (knot_rdataset_add(&m, rd, NULL) != KNOT_EOK) {
-				ret = HS_ENOMEM;
-			}
-			rd = knot_rdataset_next(rd);
-		}
-		total += (size_t)(m.count - cur.count);
-		knot_rdataset_clear(&ch[c].rds, NULL);
-		ch[c].rds = m;
-	}
-	if (ret == HS_EOK) {
-		ret = put_sets(z, rr->owner, ch, nch);
-	}
-	if (ret == HS_EOK && added != NULL) {
-		*added = total;
-	}
-	changes_free(ch, nch);
-	return ret;
-}
-
-int hs_zone_remove(hs_zone_t *z, const knot_rrset_t *rr)
-{
-	if (rr == NULL || rr->owner == NULL) {
-		return HS_EINVAL;
-	}
-	if (rr->rrs.count == 0) {
-		return HS_EOK;
-	}
-	node_t *old = node_lookup(z, rr->owner, name_hash(rr->owner));
-	if (old == NULL) {
-		return HS_ENOTFOUND;
-	}
-	change_t *ch = NULL;
-	size_t nch = 0;
-	int ret = split(rr->type, &rr->rrs, &ch, &nch);
-	for (size_t c = 0; ret == HS_EOK && c < nch; c++) {
-		int si = find_key(old, ch[c].key);
-		knot_rdataset_t cur = { 0 }, m;
-		if (si >= 0) {
-			set_rdataset(old, &old->sets[si], &cur);
-		}
-		if (si < 0 || !knot_rdataset_subset(&ch[c].rds, &cur)) {
-			ret = HS_ENOTFOUND;
-			break;
-		}
-		if (knot_rdataset_copy(&m, &cur, NULL) != KNOT_EOK) {
-			ret = HS_ENOMEM;
-			break;
-		}
-		if (knot_rdataset_subtract(&m, &ch[c].rds, NULL) != KNOT_EOK) {
-			knot_rdataset_clear(&m, NULL);
-			ret = HS_ENOMEM;
-			break;
-		}
-		knot_rdataset_clear(&ch[c].rds, NULL);
-		ch[c].rds = m;
-		ch[c].ttl = old->sets[si].ttl;
-	}
-	if (ret == HS_EOK) {
-		ret = put_sets(z, rr->owner, ch, nch);
-	}
-	changes_free(ch, nch);
-	return ret;
-}
-
-int hs_zone_remove_rrset(hs_zone_t *z, const knot_dname_t *owner, uint16_t type)
-{
-	if (owner == NULL) {
-		return HS_EINVAL;
-	}
-	bool found;
-	int ret = remove_type(z, owner, type, &found);
-	return ret == HS_EOK && !found ? HS_ENOTFOUND : ret;
-}
-
-int hs_zone_remove_rrsig(hs_zone_t *z, const knot_dname_t *owner, uint16_t covered)
-{
-	if (owner == NULL) {
-		return HS_EINVAL;
-	}
-	node_t *old = node_lookup(z, owner, name_hash(owner));
-	change_t c = { .key = mkkey(KNOT_RRTYPE_RRSIG, covered) };
-	if (old == NULL || find_key(old, c.key) < 0) {
-		return HS_ENOTFOUND;
-	}
-	return put_sets(z, owner, &c, 1);
-}
-
-int hs_zone_replace(hs_zone_t *z, const knot_rrset_t *rr)
-{
-	int ret = check_rr(z, rr);
-	if (ret != HS_EOK) {
-		return ret;
-	}
-	if (rr->rrs.count == 0) {
-		bool found;
-		return remove_type(z, rr->owner, rr->type, &found);
-	}
-	change_t *ch = NULL;
-	size_t nch = 0;
-	ret = split(rr->type, &rr->rrs, &ch, &nch);
-	for (size_t c = 0; c < nch; c++) {
-		ch[c].ttl = rr->ttl;
-	}
-	if (ret == HS_EOK) {
-		ret = put_sets(z, rr->owner, ch, nch);
-	}
-	changes_free(ch, nch);
-	return ret;
-}
-
 /* The set (owner, key) as a view. */
-static int find_view(const hs_zone_t *z, const knot_dname_t *owner, uint32_t key,
-                     knot_rrset_t *out)
+int hs_zone_find_view(const hs_zone_t *z, const knot_dname_t *owner, uint32_t key,
+                      knot_rrset_t *out)
 {
-	node_t *n = node_lookup(z, owner, name_hash(owner));
+	node_t *n = hs_zone_node_lookup(z, owner, hs_zone_name_hash(owner));
 	int si = n != NULL ? find_key(n, key) : -1;
 	if (si < 0) {
 		return HS_ENOTFOUND;
@@ -924,10 +442,10 @@ int hs_zone_find(const hs_zone_t *z, const knot_dname_t *owner, uint16_t type,
 		return HS_EINVAL;
 	}
 	if (type != KNOT_RRTYPE_RRSIG) {
-		return find_view(z, owner, mkkey(type, 0), out);
+		return hs_zone_find_view(z, owner, mkkey(type, 0), out);
 	}
 	/* All RRSIG sets, which are adjacent, as one view (their RDATA are too). */
-	node_t *n = node_lookup(z, owner, name_hash(owner));
+	node_t *n = hs_zone_node_lookup(z, owner, hs_zone_name_hash(owner));
 	unsigned i = 0;
 	while (n != NULL && i < n->nsets && n->sets[i].type != KNOT_RRTYPE_RRSIG) {
 		i++;
@@ -958,12 +476,12 @@ int hs_zone_find_rrsig(const hs_zone_t *z, const knot_dname_t *owner, uint16_t c
 	if (owner == NULL || out == NULL) {
 		return HS_EINVAL;
 	}
-	return find_view(z, owner, mkkey(KNOT_RRTYPE_RRSIG, covered), out);
+	return hs_zone_find_view(z, owner, mkkey(KNOT_RRTYPE_RRSIG, covered), out);
 }
 
 bool hs_zone_has_name(const hs_zone_t *z, const knot_dname_t *owner)
 {
-	node_t *n = node_lookup(z, owner, name_hash(owner));
+	node_t *n = hs_zone_node_lookup(z, owner, hs_zone_name_hash(owner));
 	return n != NULL && n->nsets > 0;
 }
 
@@ -987,7 +505,7 @@ bool hs_zone_equal(hs_zone_t *a, hs_zone_t *b)
 	    !hs_dname_equal(a->origin, b->origin)) {
 		return false;
 	}
-	if (zone_sort(a) != HS_EOK || zone_sort(b) != HS_EOK || a->n != b->n) {
+	if (hs_zone_sort(a) != HS_EOK || hs_zone_sort(b) != HS_EOK || a->n != b->n) {
 		return false;
 	}
 	for (size_t i = 0; i < a->n; i++) {
@@ -1011,7 +529,7 @@ bool hs_zone_equal(hs_zone_t *a, hs_zone_t *b)
 
 int hs_zone_iter_begin(hs_zone_t *z, int flags, hs_zone_iter_t *it)
 {
-	int ret = zone_sort(z);
+	int ret = hs_zone_sort(z);
 	if (ret != HS_EOK) {
 		return ret;
 	}
@@ -1047,224 +565,6 @@ bool hs_zone_iter_next(hs_zone_iter_t *it, knot_rrset_t *out)
 		return true;
 	}
 	return false;
-}
-
-/* ---- diffs ------------------------------------------------------------------------ */
-
-int hs_diff_new(const knot_dname_t *origin, uint16_t rclass, hs_diff_t **out)
-{
-	hs_diff_t *d = calloc(1, sizeof(*d));
-	if (d == NULL) {
-		return HS_ENOMEM;
-	}
-	int ret = hs_zone_new(origin, rclass, &d->removed);
-	if (ret == HS_EOK) {
-		ret = hs_zone_new(origin, rclass, &d->added);
-	}
-	if (ret != HS_EOK) {
-		hs_diff_free(d);
-		return ret;
-	}
-	*out = d;
-	return HS_EOK;
-}
-
-void hs_diff_free(hs_diff_t *d)
-{
-	if (d == NULL) {
-		return;
-	}
-	hs_zone_free(d->removed);
-	hs_zone_free(d->added);
-	free(d);
-}
-
-bool hs_diff_empty(const hs_diff_t *d)
-{
-	return d == NULL || (d->removed->rrs == 0 && d->added->rrs == 0);
-}
-
-size_t hs_diff_count(const hs_diff_t *d)
-{
-	return d == NULL ? 0 : d->removed->rrs + d->added->rrs;
-}
-
-static int put_view(hs_zone_t *dst, const node_t *n, const zset_t *s, uint16_t rclass)
-{
-	knot_rrset_t v;
-	set_view(n, s, rclass, &v);
-	return hs_zone_add(dst, &v, NULL);
-}
-
-/* RDATA of p not in q -> removed, of q not in p -> added (same TTL). */
-static int diff_set(hs_diff_t *d, const node_t *x, const zset_t *p,
-                    const node_t *y, const zset_t *q, uint16_t rclass)
-{
-	knot_rdataset_t rem, add;
-	knot_rdataset_init(&rem);
-	knot_rdataset_init(&add);
-	knot_rdata_t *a = set_rdata(x, p), *b = set_rdata(y, q);
-	uint16_t i = 0, j = 0;
-	int ret = HS_EOK;
-	while (ret == KNOT_EOK && (i < p->count || j < q->count)) {
-		int c = i >= p->count ? 1 : j >= q->count ? -1 : knot_rdata_cmp(a, b);
-		if (c < 0) {
-			ret = knot_rdataset_add(&rem, a, NULL);
-			a = knot_rdataset_next(a);
-			i++;
-		} else if (c > 0) {
-			ret = knot_rdataset_add(&add, b, NULL);
-			b = knot_rdataset_next(b);
-			j++;
-		} else {
-			a = knot_rdataset_next(a);
-			b = knot_rdataset_next(b);
-			i++;
-			j++;
-		}
-	}
-	if (ret != KNOT_EOK) {
-		ret = HS_ENOMEM;
-	}
-	knot_rrset_t v = { .owner = node_owner(x), .type = p->type, .rclass = rclass,
-	                   .ttl = p->ttl };
-	if (ret == HS_EOK && rem.count > 0) {
-		v.rrs = rem;
-		ret = hs_zone_add(d->removed, &v, NULL);
-	}
-	if (ret == HS_EOK && add.count > 0) {
-		v.owner = node_owner(y);
-		v.rrs = add;
-		ret = hs_zone_add(d->added, &v, NULL);
-	}
-	knot_rdataset_clear(&rem, NULL);
-	knot_rdataset_clear(&add, NULL);
-	return ret;
-}
-
-static int diff_node(hs_diff_t *d, const node_t *x, const node_t *y, uint16_t rclass)
-{
-	unsigned i = 0, j = 0;
-	int ret = HS_EOK;
-	while (ret == HS_EOK && (i < x->nsets || j < y->nsets)) {
-		const zset_t *p = i < x->nsets ? &x->sets[i] : NULL;
-		const zset_t *q = j < y->nsets ? &y->sets[j] : NULL;
-		uint32_t kp = p != NULL ? set_key(x, p) : 0, kq = q != NULL ? set_key(y, q) : 0;
-		if (q == NULL || (p != NULL && kp < kq)) {
-			ret = put_view(d->removed, x, p, rclass);
-			i++;
-		} else if (p == NULL || kq < kp) {
-			ret = put_view(d->added, y, q, rclass);
-			j++;
-		} else {
-			if (p->ttl != q->ttl) {
-				ret = put_view(d->removed, x, p, rclass);
-				if (ret == HS_EOK) {
-					ret = put_view(d->added, y, q, rclass);
-				}
-			} else if (p->size != q->size || p->count != q->count ||
-			           memcmp(set_rdata(x, p), set_rdata(y, q), p->size) != 0) {
-				ret = diff_set(d, x, p, y, q, rclass);
-			}
-			i++;
-			j++;
-		}
-	}
-	return ret;
-}
-
-int hs_zone_diff(hs_zone_t *a, hs_zone_t *b, hs_diff_t **out)
-{
-	if (a == NULL || b == NULL || out == NULL || a->rclass != b->rclass ||
-	    !hs_dname_equal(a->origin, b->origin)) {
-		return HS_EINVAL;
-	}
-	int ret = zone_sort(a);
-	if (ret == HS_EOK) {
-		ret = zone_sort(b);
-	}
-	hs_diff_t *d = NULL;
-	if (ret == HS_EOK) {
-		ret = hs_diff_new(a->origin, a->rclass, &d);
-	}
-	size_t i = 0, j = 0;
-	while (ret == HS_EOK && (i < a->n || j < b->n)) {
-		const node_t *x = i < a->n ? a->order[i] : NULL;
-		const node_t *y = j < b->n ? b->order[j] : NULL;
-		int c = x == NULL ? 1 : y == NULL ? -1 :
-		        hs_dname_canon_cmp(node_owner(x), node_owner(y));
-		static const node_t empty;
-		if (c < 0) {
-			ret = diff_node(d, x, &empty, a->rclass);
-			i++;
-		} else if (c > 0) {
-			ret = diff_node(d, &empty, y, a->rclass);
-			j++;
-		} else {
-			ret = diff_node(d, x, y, a->rclass);
-			i++;
-			j++;
-		}
-	}
-	if (ret != HS_EOK) {
-		hs_diff_free(d);
-		return ret;
-	}
-	*out = d;
-	return HS_EOK;
-}
-
-int hs_zone_apply(hs_zone_t *z, hs_diff_t *d)
-{
-	if (z == NULL || d == NULL || d->removed->rclass != z->rclass ||
-	    d->added->rclass != z->rclass) {
-		return HS_EINVAL;
-	}
-	hs_zone_iter_t it;
-	knot_rrset_t rr, cur;
-	/* Check everything first. */
-	int ret = hs_zone_iter_begin(d->removed, 0, &it);
-	while (ret == HS_EOK && hs_zone_iter_next(&it, &rr)) {
-		if (find_view(z, rr.owner, rdata_key(rr.type, rr.rrs.rdata), &cur) != HS_EOK ||
-		    !knot_rdataset_subset(&rr.rrs, &cur.rrs)) {
-			return HS_ENOTFOUND;
-		}
-	}
-	if (ret == HS_EOK) {
-		ret = hs_zone_iter_begin(d->added, 0, &it);
-	}
-	while (ret == HS_EOK && hs_zone_iter_next(&it, &rr)) {
-		uint32_t key = rdata_key(rr.type, rr.rrs.rdata);
-		ret = check_rr(z, &rr);
-		if (ret != HS_EOK || find_view(z, rr.owner, key, &cur) != HS_EOK) {
-			continue;
-		}
-		knot_rrset_t gone;
-		bool has_gone = find_view(d->removed, rr.owner, key, &gone) == HS_EOK;
-		knot_rdata_t *rd = rr.rrs.rdata;
-		for (uint16_t i = 0; i < rr.rrs.count; i++) {
-			if (knot_rdataset_member(&cur.rrs, rd) &&
-			    !(has_gone && knot_rdataset_member(&gone.rrs, rd))) {
-				return HS_EEXIST;
-			}
-			rd = knot_rdataset_next(rd);
-		}
-	}
-	if (ret != HS_EOK) {
-		return ret;
-	}
-	/* Then change. */
-	ret = hs_zone_iter_begin(d->removed, 0, &it);
-	while (ret == HS_EOK && hs_zone_iter_next(&it, &rr)) {
-		ret = hs_zone_remove(z, &rr);
-	}
-	if (ret == HS_EOK) {
-		ret = hs_zone_iter_begin(d->added, 0, &it);
-	}
-	while (ret == HS_EOK && hs_zone_iter_next(&it, &rr)) {
-		ret = hs_zone_add(z, &rr, NULL);
-	}
-	return ret;
 }
 
 /* ---- serials ---------------------------------------------------------------------- */
