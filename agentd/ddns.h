@@ -9,8 +9,15 @@
  * parent zone ZONE: it listens (UDP and TCP) on the block's own listen
  * addresses, decides on every message with hs_parent_handle(), applies
  * the scanner's DS rule with a validated DNSKEY look-up of the child
- * (hs_parent_ds_check), sends accepted changes to the zone's real primary
- * by TSIG UPDATE and answers (signed with the parent's SIG(0) key) only
+ * (hs_parent_ds_check), then, when the UPDATE changes NS or glue, the
+ * CSYNC scanner's rule (hs_parent_ns_check) with the child's NS RRset and
+ * the addresses of its in-bailiwick nameservers looked up through the
+ * same resolver (parentns.c: REFUSED when the UPDATE disagrees with what
+ * the child serves, SERVFAIL when a look-up fails or is bogus; an answer
+ * without AD counts only as NOERROR or NXDOMAIN from the validating
+ * resolver: the child is unsigned; the resolver should cache briefly,
+ * see agentd(8)), sends accepted changes to the zone's real primary by
+ * TSIG UPDATE and answers (signed with the parent's SIG(0) key) only
  * when the primary has answered: NOERROR if it took them, SERVFAIL if
  * not. A bootstrap UPDATE adds PENDING keys to the trust store, which is
  * saved before the answer goes out; then the key is looked up: a KEY
@@ -180,5 +187,31 @@ void agd_parent_boot_start(struct agd_parent *p, const knot_dname_t *child);
 int agd_parent_save_trust(struct agd_parent *p);
 /* Cancel and free what P has in flight (requests are ended unanswered). */
 void agd_parent_clear(struct agd_parent *p);
+
+/* ---- the NS and glue check's look-ups (parentns.c), used by parentd.c ------------------ */
+
+typedef struct agd_nscheck agd_nscheck_t;
+
+/*
+ * The outcome of a check: RCODE NOERROR (the UPDATE's NS and glue changes
+ * agree with what the child serves), REFUSED (they do not; ERR is
+ * hs_parent_ns_check's code) or SERVFAIL (a look-up failed: no answer,
+ * SERVFAIL from the resolver (bogus, or the child unreachable), a
+ * malformed answer). REASON (borrowed for the call) says why.
+ */
+typedef void (*agd_nscheck_cb)(uint8_t rcode, int err, const char *reason, void *arg);
+
+/*
+ * Look up through P's validating resolver CHILD's NS RRset, then the glue
+ * RRsets hs_parent_glue_lookups() names, and decide CHGS with
+ * hs_parent_ns_check(). CHGS is BORROWED until CB is called or the check
+ * cancelled. CB is called exactly once, never from inside this call, and
+ * after the check is freed. *out (borrowed) is for agd_nscheck_cancel().
+ * Errors (CB not called): HS_EINVAL, HS_ENOMEM, hs_net_query codes.
+ */
+int agd_nscheck_start(struct agd_parent *p, const knot_dname_t *child, const hs_chgs_t *chgs,
+                      agd_nscheck_cb cb, void *arg, agd_nscheck_t **out);
+/* Give a running check up: CB is never called. Not from inside CB. */
+void agd_nscheck_cancel(agd_nscheck_t *c);
 
 #endif /* HS_AGENTD_DDNS_H */

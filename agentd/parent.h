@@ -62,8 +62,32 @@
  *
  * Before the changes go to the primary, hs_parent_ds_check() applies the
  * scanner's DS rule with the child's DNSKEY RRset from a validated look-up
- * (the caller's query); a trusted key that verified but is missing from
- * the store (cannot happen) is SERVFAIL, never trusted.
+ * (the caller's query), and hs_parent_ns_check() the CSYNC scanner's NS
+ * and glue rule (RFC 7477) with the child's NS RRset and the addresses of
+ * its in-bailiwick nameservers as the child serves them (the caller's
+ * look-ups); a trusted key that verified but is missing from the store
+ * (cannot happen) is SERVFAIL, never trusted.
+ *
+ * The NS and glue rule. The child's data wins, as a CSYNC scanner would
+ * copy it: for every RR whose presence in the delegation the UPDATE
+ * decides, that presence must agree with what the child serves.
+ *   - An RRset (the NS RRset at the child, the A or AAAA RRset at a glue
+ *     name) is looked at in wire order: its RR is present after the UPDATE
+ *     if the last change naming it (ADD, DEL_RR, or a DEL_RRSET of the
+ *     whole RRset) added it, absent if that was a deletion, and not
+ *     decided by the UPDATE if no change names it.
+ *   - NS: every NS present after the UPDATE must be in the child's NS
+ *     RRset, and no NS of the child's NS RRset may be absent after it.
+ *     Delta mode (ADD and DEL_RR): each NS added must be one the child
+ *     serves, each NS deleted one it no longer serves. Replace mode
+ *     (DEL_RRSET first): the NS RRset after the UPDATE must equal the
+ *     child's. A child that serves no NS RRset gets no NS or glue change.
+ *   - Glue (A, AAAA below the child) at a name the child's NS RRset
+ *     names: the same rule with the child's A or AAAA RRset at that name
+ *     (none served = empty). At a name the child's NS RRset does not name,
+ *     additions are refused and deletions are free (it is no glue any
+ *     more). Glue the UPDATE does not touch is not looked at: the parent's
+ *     current data is not known here.
  *
  * Ownership: hs_parent_result_t is storage the caller owns (init/clear);
  * its changes list is owned by it. Packets through out pointers are NEW.
@@ -151,6 +175,44 @@ int hs_parent_response(const hs_parent_conf_t *conf, const uint8_t *req, size_t 
  */
 int hs_parent_ds_check(const hs_chgs_t *chgs, const knot_dname_t *child,
                        const knot_rrset_t *dnskey, char *why, size_t whylen);
+
+/* The most glue RRsets (name and type) one UPDATE may have checked. */
+#define HS_PARENT_MAX_GLUE 32
+
+/* One glue RRset to look up at the child. */
+typedef struct hs_parent_glueq {
+	knot_dname_storage_t owner;   /* lower case, below the child */
+	uint16_t type;                /* A or AAAA */
+} hs_parent_glueq_t;
+
+/* Whether CHGS change the NS RRset at CHILD or glue (A, AAAA below CHILD). */
+bool hs_parent_touches_ns(const hs_chgs_t *chgs, const knot_dname_t *child);
+
+/*
+ * The glue RRsets hs_parent_ns_check() needs, for the child's NS RRset NS
+ * (NULL or empty: none): every A or AAAA RRset below CHILD that CHGS
+ * change at a name NS names, each once, in the order of CHGS, into
+ * OUT[0..max); *n gets how many. HS_ESPACE when there are more than MAX,
+ * HS_EINVAL.
+ */
+int hs_parent_glue_lookups(const hs_chgs_t *chgs, const knot_dname_t *child,
+                           const knot_rrset_t *ns, hs_parent_glueq_t *out, size_t max,
+                           size_t *n);
+
+/*
+ * The CSYNC-scanner check before applying (the rule above): CHGS against
+ * NS, the NS RRset at CHILD as the child serves it (a validated look-up,
+ * or an insecure one for an unsigned child; NULL or empty: it serves
+ * none), and GLUE[0..nglue), the A and AAAA RRsets the child serves at the
+ * names hs_parent_glue_lookups() gave (one a name and type; a name and
+ * type not given counts as served empty). Changes to other types are not
+ * looked at. HS_ENOTFOUND (an NS or address present after the UPDATE that
+ * the child does not serve, or no NS RRset at the child), HS_EEXIST (one
+ * the child serves is absent after it: deleted, or left out of a
+ * replace), HS_EINVAL; WHY (may be NULL) says which.
+ */
+int hs_parent_ns_check(const hs_chgs_t *chgs, const knot_dname_t *child, const knot_rrset_t *ns,
+                       const knot_rrset_t *glue, size_t nglue, char *why, size_t whylen);
 
 /*
  * The UPDATE for the parent's real primary: zone ZONE, the changes CHGS,

@@ -1,7 +1,7 @@
 /*
  * agentd/parentd.c -- the parent role of agentd on the network: the
  * receiver of delegation UPDATEs and KeyState queries, the DS check
- * look-up, the TSIG UPDATE to the real primary, the key bootstrap
+ * look-up (the NS and glue check's are parentns.c's), the TSIG UPDATE to the real primary, the key bootstrap
  * look-ups, the trust store on disk. The decisions are parent.c's and
  * trust.c's; see agentd/ddns.h.
  */
@@ -30,7 +30,7 @@
 #define DDNS_ROUNDS_FACTOR 3
 
 
-/* One received UPDATE on its way: DS check look-up, then the primary. */
+/* One received UPDATE on its way: DS check look-up, NS and glue check, then the primary. */
 struct agd_job {
 	struct agd_job *next;
 	struct agd_parent *p;
@@ -43,6 +43,7 @@ struct agd_job {
 	knot_pkt_t *q;          /* the query or UPDATE in flight */
 	hs_tsig_ctx_t tsig;
 	hs_net_query_t *nq;
+	agd_nscheck_t *nsc;     /* the NS and glue check running */
 };
 
 /* One bootstrap look-up of one PENDING key. */
@@ -152,6 +153,7 @@ static void job_free(struct agd_job *j)
 	if (j->nq != NULL) {
 		hs_net_cancel(j->nq);
 	}
+	agd_nscheck_cancel(j->nsc);
 	if (j->req != NULL) {
 		hs_net_done(j->req);
 	}
@@ -255,6 +257,32 @@ static void to_primary(struct agd_job *j)
 	}
 }
 
+static void nscheck_cb(uint8_t rcode, int err, const char *reason, void *arg)
+{
+	struct agd_job *j = arg;
+	j->nsc = NULL;
+	if (rcode != KNOT_RCODE_NOERROR) {
+		j->r.ede = -1;
+		j->r.error = err;
+		job_refuse(j, rcode, "NS check: %s", reason);
+		return;
+	}
+	to_primary(j);
+}
+
+/* The DS check passed or had nothing to check: the NS and glue check, then the primary. */
+static void after_ds(struct agd_job *j)
+{
+	if (!hs_parent_touches_ns(&j->r.changes, j->r.child)) {
+		to_primary(j);
+		return;
+	}
+	int ret = agd_nscheck_start(j->p, j->r.child, &j->r.changes, nscheck_cb, j, &j->nsc);
+	if (ret != 0) {
+		job_refuse(j, KNOT_RCODE_SERVFAIL, "NS look-up: %s", hs_strerror(ret));
+	}
+}
+
 static void dnskey_cb(int err, const uint8_t *msg, size_t len, void *arg)
 {
 	struct agd_job *j = arg;
@@ -308,7 +336,7 @@ static void dnskey_cb(int err, const uint8_t *msg, size_t len, void *arg)
 		job_refuse(j, KNOT_RCODE_REFUSED, "DS check: %s", why[0] ? why : hs_strerror(ret));
 		return;
 	}
-	to_primary(j);
+	after_ds(j);
 }
 
 static bool adds_ds(const hs_chgs_t *c)
@@ -408,7 +436,7 @@ void agd_parent_on_update(hs_net_req_t *req, const uint8_t *msg, size_t len, voi
 		break;
 	}
 	if (!adds_ds(&j->r.changes)) {
-		to_primary(j);
+		after_ds(j);
 		return;
 	}
 	ret = mkquery(j->r.child, KNOT_RRTYPE_DNSKEY, true, &j->q);

@@ -23,6 +23,13 @@
 #   ks TAG [CHILD]         KeyState of the key TAG, as "ks=TAG:STATE"
 #   at_parent NAME TYPE    what named has (RDATA text, sorted, one line)
 #   serial                 named's SOA serial of parent.example
+#   kedit ZONE OP...       change a child zone at knotd in one transaction;
+#                          OP is "set OWNER TTL TYPE DATA" or "unset OWNER TYPE [DATA]"
+#   resolved NAME TYPE     what unbound answers (RDATA text, sorted, one line)
+#
+# The receiver checks NS and glue changes against what the child serves,
+# looked up through unbound (cache-max-ttl 1): after kedit, wait until
+# resolved shows the change before sending an UPDATE that depends on it.
 command -v named >/dev/null || fail "named not installed"
 command -v knotd >/dev/null || fail "knotd not installed"
 command -v unbound >/dev/null || fail "unbound not installed"
@@ -299,6 +306,17 @@ at_parent() {
 			$1 = $2 = $3 = $4 = ""; sub(/^ +/, ""); print }' | sort -u | tr '\n' ' '
 }
 serial() { kdig +short +norec @127.0.0.1 -p "$P_PRIMARY" parent.example. SOA | awk '{print $3}'; }
+kedit() {
+	local z=$1 op; shift
+	knotc -s "$W/knot/knot.sock" zone-begin "$z" >/dev/null || fail "knotc zone-begin $z"
+	for op in "$@"; do
+		# shellcheck disable=SC2086
+		knotc -s "$W/knot/knot.sock" "zone-${op%% *}" "$z" ${op#* } >/dev/null ||
+			fail "knotc zone-$op"
+	done
+	knotc -s "$W/knot/knot.sock" zone-commit "$z" >/dev/null || fail "knotc zone-commit $z"
+}
+resolved() { kdig +short +time=1 +retry=0 @127.0.0.1 -p "$P_UB" "$1" "$2" | sort -u | tr '\n' ' '; }
 ctl() {
 	python3 - "$W/agentd.ctl" "$*" <<'EOF'
 import socket, sys

@@ -8,6 +8,12 @@
 #   - bootstrap by nsupdate -k (SIG(0), self-signed): NOERROR, KeyState 9
 #     or 4, then 4 by the validated KEY look-up, saved in the trust store
 #   - NS and glue changes by nsupdate -k and by our own signer reach named
+#     once the child serves them; checked as a CSYNC scanner would (the
+#     child's NS RRset and glue addresses looked up through unbound): an NS
+#     the child does not serve, glue with an address it does not serve, a
+#     replace leaving out an NS it serves and the deletion of an NS it still
+#     serves are refused, each changing nothing at named; no answer from
+#     the resolver, or a bogus one (SERVFAIL), is SERVFAIL
 #   - DS: one matching the child's KSK reaches named, one that does not is
 #     refused
 #   - refusals: another child, another type, BADTIME, BADSIG, a pending
@@ -63,7 +69,38 @@ assert len(k) == 1 and k[0]["state"] == "trusted" and k[0]["via"] == "dnssec", d
 [ "$(serial)" = "$S0" ] || fail "the bootstrap changed the parent zone"
 ok "bootstrap by nsupdate -k: accepted, key trusted by the validated look-up (KeyState 4), on disk"
 
-# --- NS and glue by nsupdate -k
+# --- NS and glue: checked against what the child serves (through unbound)
+Sn=$(serial)
+nsrefused() {   # NAME FILE LOGTEXT: REFUSED, logged with its reason, named unchanged
+	local r; r=$(send "$2")
+	[ "$r" = "REFUSED signed ede=- ks=-" ] || fail "$1: got '$r', wanted REFUSED"
+	[ "$(serial)" = "$Sn" ] || fail "$1 changed the parent zone"
+	grep -qF "UPDATE from $C refused (REFUSED): NS check: $3" "$W/agentd.log" ||
+		{ tail -5 "$W/agentd.log"; fail "$1: reason not logged ($3)"; }
+}
+upd "$W/ns-unserved.bin" "$CKEY" "add:$C:300:NS:ns2.$C" "add:ns2.$C:300:A:127.0.0.2"
+nsrefused "an NS the child does not serve" "$W/ns-unserved.bin" \
+	"NS ns2.$C is not in the NS RRset $C serves"
+grep -q "$C NS look-up at 127.0.0.1@$P_UB: validated, 1 record(s)" "$W/agentd.log" ||
+	fail "the child's NS look-up is not logged as validated"
+[ "$(at_parent $C NS)" = "ns1.$C " ] && [ -z "$(at_parent ns2.$C A)" ] || fail "named changed"
+ok "an NS the child does not serve: REFUSED (signed), the reason logged, named unchanged"
+
+# the child now serves ns2 (at 127.0.0.2)
+kedit $C "set ns2 60 A 127.0.0.2" "set @ 60 NS ns2"
+wait_for 10 sh -c "[ \"\$(kdig +short @127.0.0.1 -p $P_UB $C NS | sort | tr '\n' ' ')\" = 'ns1.$C ns2.$C ' ]" ||
+	fail "unbound does not see ns2: $(resolved $C NS)"
+upd "$W/glue-bad.bin" "$CKEY" "add:$C:300:NS:ns2.$C" "add:ns2.$C:300:A:127.0.0.9"
+nsrefused "glue the child does not serve" "$W/glue-bad.bin" \
+	"glue ns2.$C A 127.0.0.9 is not an address $C serves for ns2.$C"
+grep -q "ns2.$C A look-up at 127.0.0.1@$P_UB: validated, 1 record(s)" "$W/agentd.log" ||
+	fail "the glue look-up is not logged"
+upd "$W/replace-short.bin" "$CKEY" "delset:$C:NS" "add:$C:300:NS:ns1.$C"
+nsrefused "a replace without an NS the child serves" "$W/replace-short.bin" \
+	"the UPDATE replaces the NS RRset of $C without ns2.$C, which $C serves"
+ok "glue with an address the child does not serve, and a replace leaving out one of its NS: REFUSED, logged, named unchanged"
+
+# NS and glue by nsupdate -k, as the child serves them
 out=$(nsup "$CKEY" "update add $C 300 NS ns2.$C" "update add ns2.$C 300 A 127.0.0.2")
 [ -z "$out" ] || fail "nsupdate NS: $out"
 [ "$(at_parent $C NS)" = "ns1.$C ns2.$C " ] || fail "NS at named: $(at_parent $C NS)"
@@ -72,7 +109,15 @@ grep -q "add $C NS ns2.$C, from $C (SIG(0) 11727)" "$W/agentd.log" || fail "NS c
 grep -q "add ns2.$C A 127.0.0.2, from $C (SIG(0) 11727)" "$W/agentd.log" || fail "glue not logged"
 ok "NS and glue added by nsupdate -k (SIG(0)) reach named, one log line per change"
 
-# --- our own signer, over TCP: remove them again
+# --- our own signer, over TCP: remove them again, once the child no longer serves them
+Sn=$(serial)
+upd "$W/ns-del-early.bin" "$CKEY" "delrr:$C:NS:ns2.$C" "delset:ns2.$C:A"
+nsrefused "deleting an NS the child still serves" "$W/ns-del-early.bin" \
+	"NS ns2.$C deleted, but $C still serves it"
+[ "$(at_parent $C NS)" = "ns1.$C ns2.$C " ] || fail "NS at named after a refused delete: $(at_parent $C NS)"
+kedit $C "unset @ NS ns2" "unset ns2 A"
+wait_for 10 sh -c "[ \"\$(kdig +short @127.0.0.1 -p $P_UB $C NS | sort | tr '\n' ' ')\" = 'ns1.$C ' ]" ||
+	fail "unbound still sees ns2: $(resolved $C NS)"
 upd "$W/ns-del.bin" "$CKEY" "delrr:$C:NS:ns2.$C" "delset:ns2.$C:A"
 r=$(send "$W/ns-del.bin" tcp)
 [ "$r" = "NOERROR signed ede=- ks=-" ] || fail "delete NS: $r"
@@ -83,7 +128,7 @@ r=$(send "$W/ns-del.bin")
 [ "$r" = "REFUSED signed ede=- ks=-" ] || fail "replayed UPDATE: $r"
 [ "$(serial)" = "$Sd" ] || fail "a replayed UPDATE changed the parent zone"
 grep -q "refused (REFUSED): replayed" "$W/agentd.log" || fail "replay not logged"
-ok "NS and glue deleted by an UPDATE signed by hsync-sig0 over TCP; the same message again is refused as a replay"
+ok "deleting an NS the child still serves is REFUSED; once it does not, the NS and glue are deleted by an UPDATE signed by hsync-sig0 over TCP; the same message again is refused as a replay"
 
 # --- DS
 kdig +nocomments +noquestion +nostats +norec @127.0.0.1 -p "$P_KNOT" $C DNSKEY |
@@ -144,13 +189,25 @@ out=$(nsup "$OKEY" "update delete $O KEY" "update add $O 300 $(keyrr "$OKEY" | c
 wait_for 15 grep -q "key 11861 of $O now trusted (2 consistent rounds" "$W/agentd.log" ||
 	{ tail "$W/agentd.log"; fail "unsigned child's key not trusted"; }
 [ "$(ks 11861 $O)" = "ks=11861:4" ] || fail "KeyState after the rounds: $(ks 11861 $O)"
+Sn=$(serial)
+upd "$W/ons-bad.bin" "$OKEY" "add:$O:300:NS:ns2.$O"
+r=$(send "$W/ons-bad.bin")
+[ "$r" = "REFUSED signed ede=- ks=-" ] || fail "unsigned child, an NS it does not serve: $r"
+[ "$(serial)" = "$Sn" ] || fail "a refused NS of the unsigned child changed named"
+grep -qF "UPDATE from $O refused (REFUSED): NS check: NS ns2.$O is not in the NS RRset $O serves" "$W/agentd.log" ||
+	fail "unsigned child's NS refusal not logged"
+grep -q "$O NS look-up at 127.0.0.1@$P_UB: insecure (not signed), 1 record(s)" "$W/agentd.log" ||
+	fail "the unsigned child's NS look-up is not logged as insecure"
+kedit $O "set ns2 60 A 127.0.0.1" "set @ 60 NS ns2"
+wait_for 10 sh -c "[ \"\$(kdig +short @127.0.0.1 -p $P_UB $O NS | sort | tr '\n' ' ')\" = 'ns1.$O ns2.$O ' ]" ||
+	fail "unbound does not see ns2.$O: $(resolved $O NS)"
 out=$(nsup "$OKEY" "update add $O 300 NS ns2.$O")
 [ -z "$out" ] || fail "nsupdate NS for the unsigned child: $out"
 [ "$(at_parent $O NS)" = "ns1.$O ns2.$O " ] || fail "NS of other at named: $(at_parent $O NS)"
 upd "$W/ods.bin" "$OKEY" "add:$O:300:DS:$ds"
 r=$(send "$W/ods.bin")
 [ "$r" = "REFUSED signed ede=- ks=-" ] || fail "DS for an unsigned child: $r"
-ok "unsigned child: key trusted after 2 consistent rounds at its nameserver (UDP+TCP); its NS change applied, a DS refused"
+ok "unsigned child: key trusted after 2 consistent rounds at its nameserver (UDP+TCP); an NS it does not serve refused (insecure look-up), one it serves applied, a DS refused"
 
 # --- manual trust on the control socket, then restart
 HCTL="$BIN/hsync-ctl -s $W/agentd.ctl"
@@ -161,8 +218,11 @@ $HCTL trust $C $C2TAG | grep -q '"ok": 1' || fail "manual trust: $($HCTL trust $
 if $HCTL trust $C 999 >/dev/null 2>&1; then fail "manual trust of an unknown key did not fail"; fi
 ctl "trust $C 999" | grep -q '"error"' || fail "control socket: no error for an unknown key"
 ddnsd_stop
+kedit $C "set ns4 60 A 127.0.0.4" "set @ 60 NS ns4"
 ddnsd_start
 [ "$(ks $C2TAG)" = "ks=$C2TAG:4" ] || fail "trust lost in the restart: $(ks $C2TAG)"
+wait_for 10 sh -c "[ \"\$(kdig +short @127.0.0.1 -p $P_UB $C NS | sort | tr '\n' ' ')\" = 'ns1.$C ns4.$C ' ]" ||
+	fail "unbound does not see ns4: $(resolved $C NS)"
 [ "$(ks 11861 $O)" = "ks=11861:4" ] || fail "unsigned child's trust lost in the restart"
 upd "$W/after.bin" "$C2KEY" "add:$C:300:NS:ns4.$C"
 r=$(send "$W/after.bin")
@@ -170,10 +230,38 @@ r=$(send "$W/after.bin")
 [ "$(at_parent $C NS)" = "ns1.$C ns4.$C " ] || fail "NS at named after restart: $(at_parent $C NS)"
 ok "manual trust via the control socket replaces the old key; trust survives a restart"
 
+# --- the NS look-up fails: no resolver, then a bogus child (a trust anchor
+# that is not the child's KSK): SERVFAIL, logged, nothing applied
+Sn=$(serial)
+nsfailed() {   # NAME FILE LOGTEXT
+	local r; r=$(send "$2" tcp)
+	[ "$r" = "SERVFAIL signed ede=- ks=-" ] || fail "$1: got '$r', wanted SERVFAIL"
+	[ "$(serial)" = "$Sn" ] || fail "$1 changed the parent zone"
+	grep -qF "UPDATE from $C refused (SERVFAIL): NS check: $3" "$W/agentd.log" ||
+		{ tail -5 "$W/agentd.log"; fail "$1: reason not logged ($3)"; }
+}
+kill "$PID_unbound"; wait "$PID_unbound" 2>/dev/null || true
+upd "$W/nores.bin" "$C2KEY" "add:$C:300:NS:ns4.$C"
+nsfailed "no resolver" "$W/nores.bin" "$C NS look-up: no answer from resolver 127.0.0.1@$P_UB"
+sed "s|trust-anchor-file: \"$W/anchor.key\"|trust-anchor-file: \"$KD/Kchild.parent.example.+013+46145.key\"|" \
+	"$W/unbound.conf" >"$W/unbound-bogus.conf"
+grep -q "46145" "$W/unbound-bogus.conf" || fail "no bogus trust anchor in unbound-bogus.conf"
+bg unbound_bogus unbound -d -c "$W/unbound-bogus.conf"
+bogus() { kdig +time=1 +retry=0 @127.0.0.1 -p "$P_UB" $C NS | grep -q 'status: SERVFAIL'; }
+wait_for 10 bogus || fail "unbound with the wrong anchor does not answer SERVFAIL"
+upd "$W/bogus.bin" "$C2KEY" "add:$C:300:NS:ns4.$C"
+nsfailed "a bogus child" "$W/bogus.bin" "$C NS look-up: resolver 127.0.0.1@$P_UB answered SERVFAIL"
+kill "$PID_unbound_bogus"; wait "$PID_unbound_bogus" 2>/dev/null || true
+bg unbound unbound -d -c "$W/unbound.conf"
+wait_for 10 sh -c "kdig +dnssec @127.0.0.1 -p $P_UB $C NS | grep -q 'Flags:.* ad'" ||
+	fail "unbound did not come back"
+ok "the child's NS look-up without an answer, or bogus (SERVFAIL from unbound): the UPDATE is answered SERVFAIL, logged, named unchanged"
+
 # --- the primary gone: the child is told SERVFAIL, nothing is claimed
 if [ "$P_PRIMARY" = "$P_NAMED" ]; then kill "$PID_named"; else kill "$PID_knotd"; fi
 sleep 0.3
-upd "$W/gone.bin" "$C2KEY" "add:$C:300:NS:ns5.$C"
+# (an NS the child serves, so that the checks pass and the UPDATE goes to the primary)
+upd "$W/gone.bin" "$C2KEY" "add:$C:300:NS:ns4.$C"
 r=$(send "$W/gone.bin" tcp)
 [ "$r" = "SERVFAIL signed ede=- ks=-" ] || fail "UPDATE while the primary is down: $r"
 grep -q "did not take the UPDATE" "$W/agentd.log" || fail "primary failure not logged"

@@ -307,6 +307,8 @@ START_TEST(accept_nsupdate)
 }
 END_TEST
 
+static knot_rrset_t *rrset(const char *owner, uint16_t type, const char *list);
+
 /* The P-256 capture writes names in mixed case (zone Parent.Example., owners CHILD..., NS1.Child...). */
 START_TEST(accept_nsupdate_p256)
 {
@@ -334,6 +336,15 @@ START_TEST(accept_nsupdate_p256)
 	good_changes(&want);
 	same_changes(&res.changes, &want);
 	hs_chgs_clear(&want);
+	/* the scanner's NS rule: nsupdate's replace is the child's NS RRset, its glue served */
+	knot_rrset_t *ns = rrset("child.parent.example.", KNOT_RRTYPE_NS,
+	                         "ns1.child.parent.example. NS.Provider.Example.");
+	knot_rrset_t *a = rrset("ns1.child.parent.example.", KNOT_RRTYPE_A, "192.0.2.53");
+	ck_assert(hs_parent_touches_ns(&res.changes, res.child));
+	ck_assert_int_eq(hs_parent_ns_check(&res.changes, res.child, ns, a, 1, NULL, 0), HS_EOK);
+	ck_assert_int_eq(hs_parent_ns_check(&res.changes, res.child, ns, NULL, 0, NULL, 0), HS_ENOTFOUND);
+	knot_rrset_free(ns, NULL);
+	knot_rrset_free(a, NULL);
 }
 END_TEST
 
@@ -583,6 +594,265 @@ START_TEST(keystate_edges)
 }
 END_TEST
 
+/* ---- the CSYNC scanner's NS and glue rule ------------------------------------------------- */
+
+#define CH "child.parent.example."
+#define NS1 "ns1.child.parent.example."
+#define NS2 "ns2.child.parent.example."
+
+/* A NEW RRset OWNER TYPE with LIST (space separated NS targets or addresses). */
+static knot_rrset_t *rrset(const char *owner, uint16_t type, const char *list)
+{
+	knot_rrset_t *rr = knot_rrset_new(dn(owner), type, KNOT_CLASS_IN, 3600, NULL);
+	ck_assert_ptr_nonnull(rr);
+	char buf[1024];
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *save = NULL, *t = strtok_r(buf, " ", &save); t != NULL; t = strtok_r(NULL, " ", &save)) {
+		uint8_t rd[KNOT_DNAME_MAXLEN];
+		size_t len;
+		if (type == KNOT_RRTYPE_NS) {
+			const knot_dname_t *n = dn(t);
+			len = knot_dname_size(n);
+			memcpy(rd, n, len);
+		} else {
+			len = type == KNOT_RRTYPE_A ? 4 : 16;
+			ck_assert_int_eq(inet_pton(type == KNOT_RRTYPE_A ? AF_INET : AF_INET6, t, rd), 1);
+		}
+		ck_assert_int_eq(knot_rrset_add_rdata(rr, rd, len, NULL), KNOT_EOK);
+	}
+	return rr;
+}
+
+static void add_aaaa(hs_chgs_t *c, hs_chg_op_t op, const char *owner, const char *addr)
+{
+	uint8_t a[16];
+	ck_assert_int_eq(inet_pton(AF_INET6, addr, a), 1);
+	ck_assert_int_eq(hs_chgs_add(c, op, dn(owner), KNOT_RRTYPE_AAAA, 3600, a, 16), HS_EOK);
+}
+
+/* hs_parent_ns_check of C gives WANT, and WHY holds PART; C is emptied. */
+static void nscheck(hs_chgs_t *c, const knot_rrset_t *ns, const knot_rrset_t *g, size_t ng,
+                    int want, const char *part)
+{
+	char why[512] = "";
+	int ret = hs_parent_ns_check(c, dn(CH), ns, g, ng, why, sizeof(why));
+	ck_assert_msg(ret == want, "got %s, want %s: %s", hs_strerror(ret), hs_strerror(want), why);
+	if (part != NULL) {
+		ck_assert_msg(strstr(why, part) != NULL, "'%s' not in '%s'", part, why);
+	}
+	hs_chgs_clear(c);
+}
+
+/* The child's data: NS ns1 (in bailiwick) and ns.provider.example.; ns1 A and AAAA. */
+static knot_rrset_t *c_ns, *c_a, *c_aaaa;
+static knot_rrset_t c_glue[2];
+
+static void child_data(const char *ns, const char *a, const char *aaaa)
+{
+	knot_rrset_free(c_ns, NULL);
+	knot_rrset_free(c_a, NULL);
+	knot_rrset_free(c_aaaa, NULL);
+	c_ns = rrset(CH, KNOT_RRTYPE_NS, ns);
+	c_a = rrset(NS1, KNOT_RRTYPE_A, a);
+	c_aaaa = rrset(NS1, KNOT_RRTYPE_AAAA, aaaa);
+	c_glue[0] = *c_a;
+	c_glue[1] = *c_aaaa;
+}
+
+static void child_data_free(void)
+{
+	knot_rrset_free(c_ns, NULL);
+	knot_rrset_free(c_a, NULL);
+	knot_rrset_free(c_aaaa, NULL);
+	c_ns = c_a = c_aaaa = NULL;
+}
+
+START_TEST(ns_check_rule)
+{
+	hs_chgs_t c;
+	hs_chgs_init(&c);
+	child_data(NS1 " ns.provider.example.", "192.0.2.53", "2001:db8::53");
+
+	/* replace, as nsupdate's vector has it: NS after = the child's, glue served */
+	good_changes(&c);
+	ck_assert(hs_parent_touches_ns(&c, dn(CH)));
+	hs_parent_glueq_t q[4];
+	size_t nq = 9;
+	ck_assert_int_eq(hs_parent_glue_lookups(&c, dn(CH), c_ns, q, 4, &nq), HS_EOK);
+	ck_assert_uint_eq(nq, 1);
+	ck_assert(knot_dname_is_equal(q[0].owner, dn(NS1)));
+	ck_assert_uint_eq(q[0].type, KNOT_RRTYPE_A);
+	ck_assert_int_eq(hs_parent_glue_lookups(&c, dn(CH), c_ns, q, 0, &nq), HS_ESPACE);
+	ck_assert_int_eq(hs_parent_glue_lookups(&c, dn(CH), NULL, q, 4, &nq), HS_EOK);
+	ck_assert_uint_eq(nq, 0);
+	nscheck(&c, c_ns, c_glue, 2, HS_EOK, NULL);
+	/* the glue look-ups not given count as served empty */
+	good_changes(&c);
+	nscheck(&c, c_ns, NULL, 0, HS_ENOTFOUND,
+	        "glue " NS1 " A 192.0.2.53 is not an address " CH " serves for " NS1);
+	/* a replace that leaves out an NS the child serves */
+	good_changes(&c);
+	knot_rrset_t *ns3 = rrset(CH, KNOT_RRTYPE_NS, NS1 " ns.provider.example. " NS2);
+	nscheck(&c, ns3, c_glue, 2, HS_EEXIST,
+	        "the UPDATE replaces the NS RRset of " CH " without " NS2 ", which " CH " serves");
+	/* a child that serves no NS RRset gets no NS change; DS alone does not care */
+	good_changes(&c);
+	nscheck(&c, NULL, c_glue, 2, HS_ENOTFOUND, CH " serves no NS RRset");
+	knot_rrset_t *empty = rrset(CH, KNOT_RRTYPE_NS, "");
+	good_changes(&c);
+	nscheck(&c, empty, c_glue, 2, HS_ENOTFOUND, "serves no NS RRset");
+	add_ds(&c, HS_CHG_ADD);
+	ck_assert(!hs_parent_touches_ns(&c, dn(CH)));
+	nscheck(&c, NULL, NULL, 0, HS_EOK, NULL);
+
+	/* delta: an NS added must be served, an NS deleted must not be */
+	add_ns(&c, HS_CHG_ADD, CH, NS2);
+	nscheck(&c, c_ns, c_glue, 2, HS_ENOTFOUND, "NS " NS2 " is not in the NS RRset " CH " serves");
+	add_ns(&c, HS_CHG_ADD, CH, NS2);
+	nscheck(&c, ns3, c_glue, 2, HS_EOK, NULL);
+	add_ns(&c, HS_CHG_DEL_RR, CH, NS1);
+	nscheck(&c, c_ns, c_glue, 2, HS_EEXIST, "NS " NS1 " deleted, but " CH " still serves it");
+	add_ns(&c, HS_CHG_DEL_RR, CH, "old.provider.example.");
+	add_ns(&c, HS_CHG_ADD, CH, "ns.provider.example.");
+	nscheck(&c, c_ns, c_glue, 2, HS_EOK, NULL);
+	/* in wire order: the last change of an RR decides */
+	add_ns(&c, HS_CHG_ADD, CH, NS2);
+	add_ns(&c, HS_CHG_DEL_RR, CH, NS2);
+	nscheck(&c, c_ns, c_glue, 2, HS_EOK, NULL);
+	add_ns(&c, HS_CHG_ADD, CH, NS2);
+	add_del(&c, CH, KNOT_RRTYPE_NS);
+	add_ns(&c, HS_CHG_ADD, CH, "ns.provider.example.");
+	add_ns(&c, HS_CHG_ADD, CH, NS1);
+	nscheck(&c, c_ns, c_glue, 2, HS_EOK, NULL);
+	add_ns(&c, HS_CHG_ADD, CH, "ns.provider.example.");
+	add_ns(&c, HS_CHG_ADD, CH, NS1);
+	add_del(&c, CH, KNOT_RRTYPE_NS);
+	nscheck(&c, c_ns, c_glue, 2, HS_EEXIST, "NS ns.provider.example. deleted, but " CH " still serves it");
+	/* names compare case-insensitively */
+	knot_rrset_t *mixed = rrset(CH, KNOT_RRTYPE_NS, "NS1.Child.Parent.EXAMPLE. Ns.Provider.Example.");
+	add_ns(&c, HS_CHG_ADD, CH, NS1);
+	nscheck(&c, mixed, c_glue, 2, HS_EOK, NULL);
+
+	/* glue: an address added must be one the child serves for that name */
+	add_ns(&c, HS_CHG_ADD, CH, NS1);
+	add_a(&c, HS_CHG_ADD, NS1, "192.0.2.99");
+	nscheck(&c, c_ns, c_glue, 2, HS_ENOTFOUND,
+	        "glue " NS1 " A 192.0.2.99 is not an address " CH " serves for " NS1);
+	add_ns(&c, HS_CHG_ADD, CH, NS1);
+	add_aaaa(&c, HS_CHG_ADD, NS1, "2001:db8::53");
+	ck_assert_int_eq(hs_parent_glue_lookups(&c, dn(CH), c_ns, q, 4, &nq), HS_EOK);
+	ck_assert_uint_eq(nq, 1);
+	ck_assert_uint_eq(q[0].type, KNOT_RRTYPE_AAAA);
+	nscheck(&c, c_ns, c_glue, 2, HS_EOK, NULL);
+	add_ns(&c, HS_CHG_ADD, CH, NS1);
+	add_aaaa(&c, HS_CHG_ADD, NS1, "2001:db8::54");
+	nscheck(&c, c_ns, c_glue, 2, HS_ENOTFOUND, "glue " NS1 " AAAA 2001:db8::54 is not an address");
+	/* an address deleted that the child still serves, or left out of a replace */
+	add_a(&c, HS_CHG_DEL_RR, NS1, "192.0.2.53");
+	nscheck(&c, c_ns, c_glue, 2, HS_EEXIST, "glue " NS1 " A 192.0.2.53 deleted, but " CH " still serves it");
+	add_del(&c, NS1, KNOT_RRTYPE_AAAA);
+	nscheck(&c, c_ns, c_glue, 2, HS_EEXIST,
+	        "the UPDATE replaces the AAAA RRset of " NS1 " without 2001:db8::53, which " CH " serves");
+	add_del(&c, NS1, KNOT_RRTYPE_AAAA);
+	add_ns(&c, HS_CHG_ADD, CH, NS1);
+	add_aaaa(&c, HS_CHG_ADD, NS1, "2001:db8::53");
+	nscheck(&c, c_ns, c_glue, 2, HS_EOK, NULL);
+	/* at a name the child's NS RRset does not name: no glue added, deletions free */
+	add_a(&c, HS_CHG_ADD, NS2, "192.0.2.54");
+	ck_assert_int_eq(hs_parent_glue_lookups(&c, dn(CH), c_ns, q, 4, &nq), HS_EOK);
+	ck_assert_uint_eq(nq, 0);
+	nscheck(&c, c_ns, c_glue, 2, HS_ENOTFOUND,
+	        "glue " NS2 " A 192.0.2.54: " NS2 " is not a nameserver in the NS RRset " CH " serves");
+	add_a(&c, HS_CHG_DEL_RR, NS2, "192.0.2.54");
+	add_del(&c, NS2, KNOT_RRTYPE_AAAA);
+	nscheck(&c, c_ns, c_glue, 2, HS_EOK, NULL);
+	/* glue of a name the UPDATE makes an NS, served by the child */
+	knot_rrset_t *a2 = rrset(NS2, KNOT_RRTYPE_A, "192.0.2.54");
+	knot_rrset_t g3[3] = { *c_a, *c_aaaa, *a2 };
+	add_ns(&c, HS_CHG_ADD, CH, NS2);
+	add_a(&c, HS_CHG_ADD, NS2, "192.0.2.54");
+	nscheck(&c, ns3, g3, 3, HS_EOK, NULL);
+
+	ck_assert_int_eq(hs_parent_ns_check(NULL, dn(CH), c_ns, NULL, 0, NULL, 0), HS_EINVAL);
+	ck_assert_int_eq(hs_parent_glue_lookups(&c, NULL, c_ns, q, 4, &nq), HS_EINVAL);
+	knot_rrset_free(a2, NULL);
+	knot_rrset_free(mixed, NULL);
+	knot_rrset_free(empty, NULL);
+	knot_rrset_free(ns3, NULL);
+	child_data_free();
+}
+END_TEST
+
+/* Delegation data of a child zone: NS ns1 and ns.provider.example., ns1 at A1; with NS2 also ns2 at .54. */
+static hs_zone_t *deleg(const char *a1, bool ns2)
+{
+	hs_zone_t *z = NULL, *d = NULL;
+	ck_assert_int_eq(hs_zone_new(dn(CH), KNOT_CLASS_IN, &z), HS_EOK);
+	knot_rrset_t *ns = rrset(CH, KNOT_RRTYPE_NS, ns2 ? NS1 " ns.provider.example. " NS2 :
+	                                                   NS1 " ns.provider.example.");
+	knot_rrset_t *a = rrset(NS1, KNOT_RRTYPE_A, a1);
+	knot_rrset_t *b = rrset(NS2, KNOT_RRTYPE_A, "192.0.2.54");
+	ck_assert_int_eq(hs_zone_add(z, ns, NULL), HS_EOK);
+	ck_assert_int_eq(hs_zone_add(z, a, NULL), HS_EOK);
+	if (ns2) {
+		ck_assert_int_eq(hs_zone_add(z, b, NULL), HS_EOK);
+	}
+	knot_rrset_free(ns, NULL);
+	knot_rrset_free(a, NULL);
+	knot_rrset_free(b, NULL);
+	ck_assert_int_eq(hs_deleg_from_zone(z, 3600, &d), HS_EOK);
+	hs_zone_free(z);
+	return d;
+}
+
+/* The changes the child role makes (both modes) pass against the child's new data only. */
+START_TEST(ns_check_deleg_modes)
+{
+	knot_rrset_t *ns2 = rrset(CH, KNOT_RRTYPE_NS, NS1 " ns.provider.example. " NS2);
+	knot_rrset_t *ns1 = rrset(CH, KNOT_RRTYPE_NS, NS1 " ns.provider.example.");
+	knot_rrset_t *a53 = rrset(NS1, KNOT_RRTYPE_A, "192.0.2.53");
+	knot_rrset_t *a55 = rrset(NS1, KNOT_RRTYPE_A, "192.0.2.55");
+	knot_rrset_t *a54 = rrset(NS2, KNOT_RRTYPE_A, "192.0.2.54");
+	knot_rrset_t g_old[1] = { *a53 }, g_new[2] = { *a53, *a54 }, g_moved[1] = { *a55 };
+	for (int m = HS_DELEG_DELTA; m <= HS_DELEG_REPLACE; m++) {
+		hs_zone_t *old = deleg("192.0.2.53", false), *now = deleg("192.0.2.53", true);
+		hs_zone_t *moved = deleg("192.0.2.55", false);
+		hs_chgs_t c;
+		hs_chgs_init(&c);
+		bool changed = false;
+		/* an NS and its glue added */
+		ck_assert_int_eq(hs_deleg_changes(old, now, m, &c, &changed), HS_EOK);
+		ck_assert(changed);
+		hs_parent_glueq_t q[8];
+		size_t nq = 0;
+		ck_assert_int_eq(hs_parent_glue_lookups(&c, dn(CH), ns2, q, 8, &nq), HS_EOK);
+		ck_assert_uint_eq(nq, m == HS_DELEG_DELTA ? 1 : 4);   /* replace: A and AAAA of both */
+		ck_assert_int_eq(hs_parent_ns_check(&c, dn(CH), ns2, g_new, 2, NULL, 0), HS_EOK);
+		nscheck(&c, ns1, g_old, 1, HS_ENOTFOUND, "NS " NS2 " is not in the NS RRset");
+		/* and removed again */
+		ck_assert_int_eq(hs_deleg_changes(now, old, m, &c, &changed), HS_EOK);
+		ck_assert_int_eq(hs_parent_ns_check(&c, dn(CH), ns1, g_old, 1, NULL, 0), HS_EOK);
+		nscheck(&c, ns2, g_new, 2, HS_EEXIST, NS2);
+		/* ns1 moved to another address */
+		ck_assert_int_eq(hs_deleg_changes(old, moved, m, &c, &changed), HS_EOK);
+		ck_assert_int_eq(hs_parent_ns_check(&c, dn(CH), ns1, g_moved, 1, NULL, 0), HS_EOK);
+		if (m == HS_DELEG_DELTA) {   /* wire order: the deletion of .53 comes first */
+			nscheck(&c, ns1, g_old, 1, HS_EEXIST, "glue " NS1 " A 192.0.2.53 deleted");
+		} else {
+			nscheck(&c, ns1, g_old, 1, HS_ENOTFOUND, "glue " NS1 " A 192.0.2.55 is not an address");
+		}
+		hs_zone_free(old);
+		hs_zone_free(now);
+		hs_zone_free(moved);
+	}
+	knot_rrset_free(ns1, NULL);
+	knot_rrset_free(ns2, NULL);
+	knot_rrset_free(a53, NULL);
+	knot_rrset_free(a54, NULL);
+	knot_rrset_free(a55, NULL);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("parent");
@@ -596,6 +866,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, refuse_malformed);
 	tcase_add_test(tc, bootstrap);
 	tcase_add_test(tc, keystate_edges);
+	tcase_add_test(tc, ns_check_rule);
+	tcase_add_test(tc, ns_check_deleg_modes);
 	suite_add_tcase(s, tc);
 	return s;
 }
