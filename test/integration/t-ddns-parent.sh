@@ -109,6 +109,18 @@ grep -q "add $C NS ns2.$C, from $C (SIG(0) 11727)" "$W/agentd.log" || fail "NS c
 grep -q "add ns2.$C A 127.0.0.2, from $C (SIG(0) 11727)" "$W/agentd.log" || fail "glue not logged"
 ok "NS and glue added by nsupdate -k (SIG(0)) reach named, one log line per change"
 
+# replace mode (as agentd's child role sends it with mode replace): the
+# whole NS RRset and the glue RRsets, equal to what the child serves
+upd "$W/replace.bin" "$CKEY" "delset:$C:NS" "delset:ns2.$C:A" "delset:ns2.$C:AAAA" \
+	"add:$C:300:NS:ns1.$C" "add:$C:300:NS:ns2.$C" "add:ns2.$C:300:A:127.0.0.2"
+r=$(send "$W/replace.bin")
+[ "$r" = "NOERROR signed ede=- ks=-" ] || fail "replace of the NS RRset as the child serves it: $r"
+[ "$(at_parent $C NS)" = "ns1.$C ns2.$C " ] && [ "$(at_parent ns2.$C A)" = "127.0.0.2 " ] ||
+	fail "named after the replace: $(at_parent $C NS) / $(at_parent ns2.$C A)"
+grep -q "ns2.$C AAAA look-up at 127.0.0.1@$P_UB: validated, 0 record(s)" "$W/agentd.log" ||
+	fail "the replace's AAAA look-up (none served) is not logged"
+ok "a replace (delete NS and glue RRsets, add them back) equal to what the child serves is accepted"
+
 # --- our own signer, over TCP: remove them again, once the child no longer serves them
 Sn=$(serial)
 upd "$W/ns-del-early.bin" "$CKEY" "delrr:$C:NS:ns2.$C" "delset:ns2.$C:A"
