@@ -1,8 +1,9 @@
 /*
  * agentd/parentd.c -- the parent role of agentd on the network: the
  * receiver of delegation UPDATEs and KeyState queries, the DS check
- * look-up (the NS and glue check's are parentns.c's), the TSIG UPDATE to the real primary, the key bootstrap
- * look-ups, the trust store on disk. The decisions are parent.c's and
+ * look-up (the NS and glue check's look-ups are parentns.c's), the TSIG
+ * UPDATE to the real primary, the key bootstrap look-ups, the trust store
+ * on disk. The decisions are parent.c's and
  * trust.c's; see agentd/ddns.h.
  */
 #include <stdio.h>
