@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/net.h"
 #include "common/xfr.h"
+#include "common/zone.h"
 #include "libhsync/codepoints.h"
 #include "libhsync/edns.h"
 #include "libhsync/error.h"
@@ -193,7 +194,7 @@ static void log_change(struct agd_job *j, const hs_chg_t *c)
 {
 	char owner[KNOT_DNAME_TXT_MAXLEN + 1], type[32], data[2048] = "";
 	knot_dname_to_str(owner, c->owner, sizeof(owner));
-	knot_rrtype_to_string(c->type, type, sizeof(type));
+	hs_rrtype_text(c->type, type, sizeof(type));
 	if (c->len > 0) {
 		knot_rrset_t rr;
 		knot_rrset_init(&rr, (knot_dname_t *)c->owner, c->type, KNOT_CLASS_IN, c->ttl);

@@ -224,9 +224,7 @@ static void nsc_cb(int err, const uint8_t *msg, size_t len, void *arg)
 	c->pending--;
 	char why[512] = "", name[KNOT_DNAME_TXT_MAXLEN + 1], type[32];
 	hs_dname_text(q->name, name, sizeof(name));
-	if (knot_rrtype_to_string(q->type, type, sizeof(type)) < 0) {
-		snprintf(type, sizeof(type), "TYPE%u", q->type);
-	}
+	hs_rrtype_text(q->type, type, sizeof(type));
 	int ret = nsc_take(q, err, msg, len, why, sizeof(why));
 	if (ret != HS_EOK) {
 		hs_log_code(HS_LOG_WARNING, ret, pc->zone_txt, c->child_txt, "%s %s look-up at %s: %s",

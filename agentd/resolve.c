@@ -127,11 +127,9 @@ static int check_parsed(const knot_pkt_t *pkt, const knot_dname_t *qname, uint16
 	int ret = hs_resolve_answer(pkt, qname, qtype, &all);
 	if (ret == HS_ENOTFOUND) {
 		char t[32];
-		if (knot_rrtype_to_string(qtype, t, sizeof(t)) < 0) {
-			snprintf(t, sizeof(t), "TYPE%u", qtype);
-		}
 		return hs_why(reason, cap, HS_EDISC_NODATA,
-		              "no %s record (NODATA, validated) from resolver %s", t, resolver);
+		              "no %s record (NODATA, validated) from resolver %s",
+		              hs_rrtype_text(qtype, t, sizeof(t)), resolver);
 	}
 	if (ret != HS_EOK) {
 		return ret;

@@ -25,6 +25,7 @@
 #include "common/conf.h"
 #include "common/log.h"
 #include "common/net.h"
+#include "common/zone.h"
 #include "libhsync/codepoints.h"
 #include "libhsync/dnssec.h"
 #include "libhsync/error.h"
@@ -32,10 +33,7 @@
 
 const char *agd_syncd_type_name(uint16_t t, char *buf, size_t len)
 {
-	if (knot_rrtype_to_string(t, buf, len) < 0) {
-		snprintf(buf, len, "TYPE%u", t);
-	}
-	return buf;
+	return hs_rrtype_text(t, buf, len);
 }
 
 /* ---- zones and their state ---------------------------------------------------- */

@@ -1,7 +1,7 @@
 /*
  * common/dname.c -- domain-name helpers beside the zone: case-insensitive
  * equality, canonical order (RFC 4034 6.1), "is in zone", and text for
- * logs. See zone.h, "canonical order helpers".
+ * logs (names and RR types). See zone.h, "canonical order helpers".
  */
 #include <stdio.h>
 
@@ -80,4 +80,15 @@ bool hs_dname_in_zone(const knot_dname_t *name, const knot_dname_t *origin)
 		return false;
 	}
 	return hs_dname_equal(p, origin);
+}
+
+const char *hs_rrtype_text(uint16_t type, char *buf, size_t size)
+{
+	if (buf == NULL || size == 0) {
+		return "?";
+	}
+	if (knot_rrtype_to_string(type, buf, size) < 0) {
+		snprintf(buf, size, "TYPE%u", type);
+	}
+	return buf;
 }

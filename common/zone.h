@@ -253,6 +253,12 @@ bool hs_dname_equal(const knot_dname_t *a, const knot_dname_t *b);
  */
 const char *hs_dname_text(const knot_dname_t *name, char *buf, size_t size);
 
+/*
+ * RR type TYPE as its mnemonic ("DNSKEY"), or "TYPEnnn" (RFC 3597) when
+ * libknot has none, into buf (32 bytes are always enough). Returns buf.
+ */
+const char *hs_rrtype_text(uint16_t type, char *buf, size_t size);
+
 /* ---- RFC 1982 serial number arithmetic (SERIAL_BITS = 32) ---------------------- */
 
 #define HS_SERIAL_UNDEFINED 2

@@ -565,6 +565,10 @@ START_TEST(dname_text)
 	ck_assert_str_eq(hs_dname_text(NULL, buf, sizeof(buf)), "?");
 	ck_assert_str_eq(hs_dname_text((const knot_dname_t *)"\x03www\x00", small, sizeof(small)), "?");
 	ck_assert_str_eq(hs_dname_text((const knot_dname_t *)"", NULL, 0), "?");
+	char t[32];
+	ck_assert_str_eq(hs_rrtype_text(KNOT_RRTYPE_DNSKEY, t, sizeof(t)), "DNSKEY");
+	ck_assert_str_eq(hs_rrtype_text(65282, t, sizeof(t)), "TYPE65282");
+	ck_assert_str_eq(hs_rrtype_text(KNOT_RRTYPE_NS, NULL, 0), "?");
 }
 END_TEST
 
