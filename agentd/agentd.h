@@ -183,7 +183,7 @@ typedef struct agd_chan_result {
 int agd_chan_handle(agd_chan_t *ch, const uint8_t *wire, size_t len,
                     uint8_t *out, size_t max, size_t *outlen, agd_chan_result_t *res);
 
-/* ---- syncd: the multi-signer processes of our zones (syncd.c) ---------------- */
+/* ---- syncd: the multi-signer processes of our zones (syncd.c, syncdio.c) ---------------- */
 
 /*
  * Glue between agentd/process (one machine per zone, state in

@@ -1,6 +1,6 @@
 /*
  * fuzz_xfr -- arbitrary bytes as the response messages of a zone transfer,
- * fed to the consumer of common/xfr.c (hs_xfr_in_feed).
+ * fed to the consumer of common/xfrin.c (hs_xfr_in_feed).
  *
  * Input: one mode byte, then messages each framed as on TCP (2-byte length,
  * RFC 1035 4.2.2). Mode bit 0: IXFR (else AXFR); bit 1: the client holds a
