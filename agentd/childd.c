@@ -1,14 +1,13 @@
 /*
- * agentd/childd.c -- the child role of delegation management via DDNS on
- * the network (see agentd/ddns.h): for every `child ZONE { }` block, the
- * zone is fetched by AXFR from its source; its delegation data
- * (deleg.h) is compared with what the parent was last told; on a change
- * the parent's UPDATE target is found by DSYNC discovery (dsync.h) through
- * the validating resolver, with its address and the parent's KEYs (at
- * the parent apex and at the target name; all validated); KeyState is asked, and the answer says whether to bootstrap
- * our key, wait, or send the UPDATE; the UPDATE goes over TCP to each
- * target address until one answers; only a response signed by the parent
- * is believed. Failures retry with backoff (deleg.h).
+ * agentd/childd.c -- the child role of delegation management via DDNS on the network
+ * (agentd/ddns.h): for every `child ZONE { }` block, the zone is fetched by AXFR from its
+ * source; its delegation data (deleg.h) is compared with what the parent was last told; on a
+ * change the parent's UPDATE target is found by DSYNC discovery (dsync.h) through the
+ * validating resolver, with its address and the parent's KEYs (at the parent apex and at the
+ * target name; all validated); KeyState is asked, and the answer says whether to bootstrap
+ * our key (with publish-key, only once combinerd took it: childkey.c), wait, or send the
+ * UPDATE, over TCP to each target address until one answers; only a response signed by the
+ * parent is believed. Failures retry with backoff (deleg.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -48,6 +47,7 @@ const hs_conf_rule_t agd_ddns_child_rules[] = {
 	{ .keyword = "refresh", .min = 1, .max = 1, .kind = { HS_CONF_DURATION } },
 	{ .keyword = "backoff-min", .min = 1, .max = 1, .kind = { HS_CONF_DURATION } },
 	{ .keyword = "backoff-max", .min = 1, .max = 1, .kind = { HS_CONF_DURATION } },
+	{ .keyword = "publish-key", .min = 1, .max = 1, .kind = { HS_CONF_BOOL } },
 	{ .keyword = NULL }
 };
 
@@ -63,6 +63,7 @@ struct ccfg {
 	hs_deleg_mode_t mode;
 	uint32_t ttl, refresh, bmin, bmax;
 	char *told_path;
+	agd_ckey_cfg_t kc;                /* publish-key (childkey.c) */
 };
 
 struct agd_child_cfg {
@@ -81,6 +82,7 @@ void agd_child_cfg_free(agd_child_cfg_t *cc)
 			knot_tsig_key_deinit(&cc->c[i].tsig);
 		}
 		free(cc->c[i].told_path);
+		agd_ckey_cfg_clear(&cc->c[i].kc);
 	}
 	free(cc->c);
 	free(cc);
@@ -167,7 +169,8 @@ static int ccfg_load(const agd_cfg_t *cfg, const hs_conf_stmt_t *blk, struct ccf
 	if ((ret = dur(blk, "ttl", 0, 86400 * 7, &c->ttl, err, errlen)) != 0 ||
 	    (ret = dur(blk, "refresh", 1, 86400, &c->refresh, err, errlen)) != 0 ||
 	    (ret = dur(blk, "backoff-min", 1, 3600, &c->bmin, err, errlen)) != 0 ||
-	    (ret = dur(blk, "backoff-max", 1, 86400, &c->bmax, err, errlen)) != 0) {
+	    (ret = dur(blk, "backoff-max", 1, 86400, &c->bmax, err, errlen)) != 0 ||
+	    (ret = agd_ckey_cfg_load(cfg, blk, &c->kc, err, errlen)) != 0) {
 		return ret;
 	}
 	if (asprintf(&c->told_path, "%s/deleg-%szone", cfg->state_dir, c->zone_txt) < 0) {
@@ -234,6 +237,7 @@ struct child {
 	uint16_t qid;
 	hs_backoff_t backoff;
 	bool again;                     /* a NOTIFY came while busy: fetch again at once */
+	agd_ckey_t *kp;                 /* publish-key: our KEY to combinerd, or NULL */
 };
 
 struct agd_child {
@@ -409,8 +413,12 @@ static void resp_cb(int err, const uint8_t *msg, size_t len, void *arg)
 			ch_send_signed(ch);
 			return;
 		case HS_NEXT_BOOTSTRAP:
-			ch->st = CS_BOOT;
-			ch_send_signed(ch);
+			if (agd_ckey_ready(ch->kp)) {   /* publish-key: only with our KEY at our apex */
+				ch->st = CS_BOOT;
+				ch_send_signed(ch);
+			} else {
+				ch_fail(ch, 0, "our KEY is not at our apex yet (publish-key)");
+			}
 			return;
 		case HS_NEXT_MANUAL:
 			hs_log(HS_LOG_WARNING, ch->c->zone_txt, t,
@@ -727,12 +735,15 @@ int agd_child_start(uv_loop_t *loop, agd_child_cfg_t *cfg, const agd_cfg_t *acfg
 	ac->skew = acfg->skew;
 	for (size_t i = 0; i < cfg->n; i++) {
 		struct child *ch = calloc(1, sizeof(*ch));
-		if (ch == NULL) {
+		struct ccfg *c = &cfg->c[i];
+		if (ch == NULL || agd_ckey_start(loop, &c->kc, c->zone_txt, c->key, c->ttl, c->bmin,
+		                                 c->bmax, &ch->kp) != 0) {
+			free(ch);
 			agd_child_stop(ac);
 			return HS_ENOMEM;
 		}
 		ch->ac = ac;
-		ch->c = &cfg->c[i];
+		ch->c = c;
 		hs_chgs_init(&ch->chgs);
 		hs_backoff_init(&ch->backoff, ch->c->bmin, ch->c->bmax);
 		uv_timer_init(loop, &ch->timer);
@@ -778,6 +789,7 @@ void agd_child_stop(agd_child_t *ac)
 	for (size_t i = 0; i < ac->n; i++) {
 		struct child *ch = ac->ch[i];
 		ch_reset(ch);
+		agd_ckey_stop(ch->kp);
 		hs_zone_free(ch->told);
 		hs_dsync_disc_clear(&ch->disc);
 		uv_timer_stop(&ch->timer);

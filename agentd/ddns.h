@@ -2,7 +2,8 @@
  * agentd/ddns.h -- agentd's delegation management via DDNS, the network
  * glue around the socket-free modules parent.h, trust.h (parent role:
  * ddnsd.c for configuration, publishing, start and control, parentd.c for
- * the receiver) and deleg.h, dsync.h (child role: childd.c).
+ * the receiver) and deleg.h, dsync.h (child role: childd.c, and childkey.c
+ * for the child's KEY at its own apex).
  *
  * Parent role. Every `parent ZONE { ... }` block of the configuration
  * (hsync.conf(5), section agentd) makes agentd the UPDATE receiver of the
@@ -125,6 +126,52 @@ int agd_child_start(uv_loop_t *loop, agd_child_cfg_t *cfg, const struct agd_cfg 
 void agd_child_attach(agd_child_t *ac, const agd_zones_t *zones, const hs_peers_t *peers);
 void agd_child_notify(agd_child_t *ac, const knot_dname_t *zone);
 void agd_child_stop(agd_child_t *ac);
+
+/* ---- the child's SIG(0) KEY at its own apex (childkey.c), used by childd.c ----------
+ *
+ * `publish-key yes` in a child block: agentd asks its combinerd (the
+ * `combinerd ADDR key NAME` statement, TSIG UPDATE) to carry the public
+ * half of the block's `key` as the child's apex KEY RRset ("delete KEY;
+ * add KEY", the block's ttl), so that the parent can trust it by a
+ * validated look-up once the signer serves it signed. The combinerd zone
+ * needs `allow-apex-key yes`. Retried with the block's backoff until
+ * combinerd answers NOERROR; logged. Not sent again until a restart (the
+ * contribution persists at combinerd).
+ */
+typedef struct agd_ckey_cfg {
+	bool on;                        /* publish-key yes */
+	struct sockaddr_storage addr;   /* combinerd */
+	char addr_txt[64];
+	knot_tsig_key_t tsig;           /* owned copy (agd_ckey_cfg_clear) */
+	bool has_tsig;
+} agd_ckey_cfg_t;
+
+typedef struct agd_ckey agd_ckey_t;
+
+/*
+ * publish-key of the child block BLK into *out (zeroed by the caller),
+ * with CFG's combinerd address and TSIG key copied. HS_ECONF with
+ * "file:line: reason" when publish-key yes has no combinerd statement or
+ * that statement no key; HS_ENOMEM.
+ */
+int agd_ckey_cfg_load(const struct agd_cfg *cfg, const hs_conf_stmt_t *blk, agd_ckey_cfg_t *out,
+                      char *err, size_t errlen);
+void agd_ckey_cfg_clear(agd_ckey_cfg_t *kc);
+
+/*
+ * Start publishing KEY (BORROWED, the child block's key pair; owner = the
+ * zone) as ZONE's apex KEY with TTL, backoff BMIN..BMAX seconds. KC and
+ * ZONE_TXT BORROWED for the life of *out. *out NEW, NULL when kc->on is
+ * false. HS_ENOMEM.
+ */
+int agd_ckey_start(uv_loop_t *loop, const agd_ckey_cfg_t *kc, const char *zone_txt,
+                   const hs_key_t *key, uint32_t ttl, uint32_t bmin, uint32_t bmax,
+                   agd_ckey_t **out);
+/* True when there is nothing to wait for: K is NULL (publish-key no) or
+ * combinerd took the KEY. */
+bool agd_ckey_ready(const agd_ckey_t *k);
+/* Cancel what is in flight and free. NULL is fine. */
+void agd_ckey_stop(agd_ckey_t *k);
 
 /* ---- between ddnsd.c and parentd.c (the parent role's runtime) ------------------------ */
 

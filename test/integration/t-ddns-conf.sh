@@ -59,3 +59,14 @@ bad 'child child.parent.example {
 	parent other.example
 }' 9 "not an ancestor"
 ok "mistakes in parent and child blocks: exit 100 with file:line and the reason"
+
+# publish-key (the child's KEY at its apex through combinerd)
+{ base; echo "combinerd 127.0.0.1@5399 key pupd"; echo "${good_child/mode replace/publish-key yes}"; } >"$W/pk.conf"
+"$BIN/agentd" -n -f "$W/pk.conf" || fail "publish-key yes with combinerd refused"
+bad "${good_child/mode replace/publish-key yes}" 9 "publish-key yes needs a combinerd statement"
+bad "combinerd 127.0.0.1@5399
+${good_child/mode replace/publish-key yes}" 10 "publish-key yes needs a key on the combinerd statement"
+bad "${good_child/mode replace/publish-key maybe}" 9 "publish-key"
+{ base; echo "${good_child/mode replace/publish-key no}"; } >"$W/pkno.conf"
+"$BIN/agentd" -n -f "$W/pkno.conf" || fail "publish-key no (no combinerd needed) refused"
+ok "publish-key: yes needs a combinerd statement with a key (file:line: reason); yes/no only"
