@@ -12,7 +12,7 @@
 struct hs_combiner {
 	knot_dname_t *apex;
 	hs_zone_t *zone;      /* combined; NULL before the first owner zone */
-	hs_zone_t *shadow;    /* the owner's apex SOA and five types */
+	hs_zone_t *shadow;    /* the owner's apex SOA and contributable types */
 	hs_combine_state_t st;
 };
 
@@ -131,7 +131,7 @@ static int copy_set(hs_zone_t *dst, const hs_zone_t *src, uint16_t type)
 	return hs_zone_add(dst, &rr, NULL);
 }
 
-/* New zone with the apex SOA and five types of z. */
+/* New zone with the apex SOA and contributable types of z. */
 static int apex_of(const hs_zone_t *z, hs_zone_t **out)
 {
 	hs_zone_t *a = NULL;
@@ -150,7 +150,7 @@ static int apex_of(const hs_zone_t *z, hs_zone_t **out)
 	return HS_EOK;
 }
 
-/* In z, make the five apex types the contribution or else the shadow's. */
+/* In z, make the contributable apex types the contribution or else the shadow's. */
 static int overlay(hs_zone_t *z, const hs_zone_t *shadow, const hs_contrib_t *ct)
 {
 	for (int i = 0; i < HS_CONTRIB_NTYPES; i++) {
@@ -545,7 +545,7 @@ out:
 	return ret;
 }
 
-/* Split d into the apex SOA/five types and the rest. */
+/* Split d into the apex SOA/contributable types and the rest. */
 static int split(const hs_combiner_t *c, hs_diff_t *d, hs_diff_t **apex, hs_diff_t **rest)
 {
 	uint16_t rclass = hs_zone_class(c->zone);

@@ -3,7 +3,8 @@
  * contributions laid over its apex and the combiner's own SOA serial.
  *
  * Definition (hs_combine_build): take the latest owner zone; for each of the
- * five types (NS, DNSKEY, CDS, CDNSKEY, CSYNC) that has a contribution,
+ * contributable types (NS, KEY, DNSKEY, CDS, CDNSKEY, CSYNC: contrib.h) that
+ * has a contribution,
  * replace the owner's apex RRset of that type by the contribution; keep the
  * owner's SOA but put the combiner's serial in it. Every other record is
  * the owner's, untouched (owner, TTL, RDATA bytes).
@@ -15,7 +16,7 @@
  * first build (no saved state) the combined serial starts at the owner's.
  *
  * The combiner holds ONE zone, the combined one, plus the owner's apex
- * RRsets of SOA and the five types (its "shadow"), so that a withdrawn
+ * RRsets of SOA and the contributable types (its "shadow"), so that a withdrawn
  * contribution gives the owner's RRset back, and an owner IXFR can be
  * applied without a second full copy of the zone. Memory: about one zone.
  *

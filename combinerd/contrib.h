@@ -6,9 +6,10 @@
  * sixth, KEY (the agent's SIG(0) key, RFC 2931, published so that the
  * parent can bootstrap trust in it by a validated look-up), which an UPDATE
  * may touch only where hs_contrib_allow_key() said so (the zone's
- * allow-apex-key; off in a new store). For each type the store holds either nothing ("absent": the owner's RRset of that
- * type shows through) or a non-empty RRset that REPLACES the owner's RRset
- * of that type in the combined zone. There is no empty contribution: an
+ * allow-apex-key; off in a new store). For each type the store holds
+ * either nothing ("absent": the owner's RRset of that type shows through)
+ * or a non-empty RRset that REPLACES the owner's RRset of that type in the
+ * combined zone. There is no empty contribution: an
  * RRset with no RRs does not exist in DNS, so removing the last RR of a
  * contribution makes it absent and the owner's RRset comes back.
  *
