@@ -37,8 +37,9 @@
 #   named_cpu_ms    the same for named in the direct run.
 # Both rates include nsupdate's own signing (SIG(0) vs HMAC) on the client.
 # Every UPDATE must be applied: nsupdate must print nothing, named must log
-# one applied change per UPDATE in each run, and the NS RRset must be back
-# to where it started. Loopback only; everything started is stopped by PID; the scratch
+# one applied change per UPDATE in each run, agentd must log one UPDATE
+# forwarded to named per UPDATE in the receiver run, and the NS RRset must
+# be back to where it started. Loopback only; everything started is stopped by PID; the scratch
 # directory is removed unless BENCH_KEEP=1.
 set -eu
 export LC_ALL=C

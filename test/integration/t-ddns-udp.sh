@@ -92,6 +92,7 @@ def last_type(m):
 
 socks, nxt, sent_at, lost, bad, answered = [], [0] * conc, [0.0] * conc, [], [], 0
 rcodes = {}
+maxlen = 0
 for j in range(conc):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))
@@ -126,6 +127,7 @@ while active:
             if rcode not in (0, 5) or last_type(m) != 24:
                 bad.append("id %d: rcode %d, last RR type %s" % (mid, rcode, last_type(m)))
             rcodes[rcode] = rcodes.get(rcode, 0) + 1
+            maxlen = max(maxlen, len(m))
             answered += 1
             nxt[j] += 1
             if nxt[j] < per:
@@ -142,8 +144,8 @@ while active:
             else:
                 active.discard(j)
 dt = time.monotonic() - t0
-print("sent %d answered %d lost %d bad %d noerror %d refused %d in %.2f s" %
-      (conc * per, answered, len(lost), len(bad), rcodes.get(0, 0), rcodes.get(5, 0), dt))
+print("sent %d answered %d lost %d bad %d noerror %d refused %d in %.2f s, answers up to %d bytes" %
+      (conc * per, answered, len(lost), len(bad), rcodes.get(0, 0), rcodes.get(5, 0), dt, maxlen))
 for i in lost:
     print("no answer to id %d" % i)
 for b in bad[:20]:
