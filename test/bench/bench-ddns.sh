@@ -10,10 +10,14 @@
 # child.parent.example (key 11727, ECDSAP256SHA256, validated look-up) and
 # other.parent.example (key 11861, ED25519, consistent look-ups).
 #
-# Load: BENCH_N (2000) UPDATEs per run, each a change the policy allows to the
-# child's delegation: odd ones add a distinct NS record, even ones delete the
-# one added before (named refuses more than 100 records in one RRset), sent
-# by BENCH_C (8) nsupdate processes in parallel, each sending its share one
+# Load: BENCH_N (2000) UPDATEs per run, each one the policy allows: the
+# receiver checks NS changes as a CSYNC scanner would (the NS RRset after
+# the UPDATE must be the one the child serves, looked up through unbound),
+# so each UPDATE replaces the child's NS RRset with the one NS the child
+# serves (delete the RRset, add ns1.CHILD), with a TTL of its own
+# (1001..1000+BENCH_N) so that no two are the same message (the replay
+# cache would refuse a copy with the same ID in the same second). Sent by
+# BENCH_C (8) nsupdate processes in parallel, each sending its share one
 # after the other. BENCH_DDNS_PROTO=tcp (default: nsupdate -v, one
 # connection per UPDATE) or udp (no retries, as the receiver refuses a
 # replayed message). Over UDP each sender gets its own fixed source port
@@ -88,11 +92,12 @@ boot other.parent.example "$OKEY" 11861
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 nscount() { at_parent "$1" NS | wc -w; }
 # named's count of applied UPDATE changes so far
+# (one "adding an RR" per UPDATE; the RRset deletion is "deleting rrset")
 applied() { grep -c "updating zone 'parent.example/IN': \(adding\|deleting\) an RR" "$W/named.log" || true; }
 # agentd's count of UPDATEs it forwarded to named (and then answered)
-forwarded() { grep -c ": 1 changes sent to 127.0.0.1@$P_NAMED$" "$W/agentd.log" || true; }
+forwarded() { grep -c ": 2 changes sent to 127.0.0.1@$P_NAMED$" "$W/agentd.log" || true; }
 
-# run PORT KEYFILE CHILD PREFIX: N NS adds by CONC nsupdate processes;
+# run PORT KEYFILE CHILD PREFIX: N NS replacements by CONC nsupdate processes;
 # prints the rate, sets RUN_S
 run() {
 	local port=$1 key=$2 child=$3 pre=$4 i j t0 t1 per=$(( N / CONC )) src used=" "
@@ -109,11 +114,8 @@ run() {
 			fi
 			echo "zone parent.example."
 			for i in $(seq 1 "$per"); do
-				if [ $(( i % 2 )) = 1 ]; then
-					echo "update add $child. 300 NS $pre-$j-$i.$child."
-				else
-					echo "update delete $child. NS $pre-$j-$(( i - 1 )).$child."
-				fi
+				echo "update delete $child. NS"
+				echo "update add $child. $(( 1000 + (j - 1) * per + i )) NS ns1.$child."
 				echo send
 			done
 		} >"$W/script.$pre.$j"
