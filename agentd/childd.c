@@ -238,6 +238,7 @@ struct child {
 	hs_backoff_t backoff;
 	bool again;                     /* a NOTIFY came while busy: fetch again at once */
 	agd_ckey_t *kp;                 /* publish-key: our KEY to combinerd, or NULL */
+	bool key_served;                /* the source's last zone has our KEY at the apex */
 };
 
 struct agd_child {
@@ -413,11 +414,13 @@ static void resp_cb(int err, const uint8_t *msg, size_t len, void *arg)
 			ch_send_signed(ch);
 			return;
 		case HS_NEXT_BOOTSTRAP:
-			if (agd_ckey_ready(ch->kp)) {   /* publish-key: only with our KEY at our apex */
+			/* publish-key: only once the source (the signer) serves our KEY,
+			 * so the parent's first look-up finds it */
+			if (ch->kp == NULL || (agd_ckey_ready(ch->kp) && ch->key_served)) {
 				ch->st = CS_BOOT;
 				ch_send_signed(ch);
 			} else {
-				ch_fail(ch, 0, "our KEY is not at our apex yet (publish-key)");
+				ch_fail(ch, 0, "our KEY is not served at our apex yet (publish-key)");
 			}
 			return;
 		case HS_NEXT_MANUAL:
@@ -654,6 +657,7 @@ static void fetch_cb(struct hs_xfr_fetch_result *res, void *arg)
 		ch_fail(ch, res->err, "zone transfer from the source");
 		return;
 	}
+	ch->key_served = agd_ckey_served(res->zone, ch->c->zone, ch->c->key);
 	hs_zone_t *now = NULL;
 	int ret = hs_deleg_from_zone(res->zone, ch->c->ttl, &now);
 	if (ret != 0) {

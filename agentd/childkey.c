@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/net.h"
 #include "common/xfr.h"
+#include "common/zone.h"
 #include "libhsync/codepoints.h"
 #include "libhsync/error.h"
 
@@ -209,4 +210,19 @@ void agd_ckey_stop(agd_ckey_t *k)
 	k->req = NULL;
 	uv_timer_stop(&k->timer);
 	uv_close((uv_handle_t *)&k->timer, (uv_close_cb)free);
+}
+
+bool agd_ckey_served(const hs_zone_t *z, const knot_dname_t *apex, const hs_key_t *key)
+{
+	knot_rrset_t rrs;
+	if (hs_zone_find(z, apex, KNOT_RRTYPE_KEY, &rrs) != HS_EOK) {
+		return false;
+	}
+	knot_rdata_t *rd = rrs.rrs.rdata;
+	for (uint16_t i = 0; i < rrs.rrs.count; i++, rd = knot_rdataset_next(rd)) {
+		if (rd->len == key->rdata.size && memcmp(rd->data, key->rdata.data, rd->len) == 0) {
+			return true;
+		}
+	}
+	return false;
 }

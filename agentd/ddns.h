@@ -170,6 +170,9 @@ int agd_ckey_start(uv_loop_t *loop, const agd_ckey_cfg_t *kc, const char *zone_t
 /* True when there is nothing to wait for: K is NULL (publish-key no) or
  * combinerd took the KEY. */
 bool agd_ckey_ready(const agd_ckey_t *k);
+/* Zone Z (BORROWED) has KEY's public RDATA in the KEY RRset at APEX: the
+ * signer serves what combinerd took, so a bootstrap can be looked up. */
+bool agd_ckey_served(const hs_zone_t *z, const knot_dname_t *apex, const hs_key_t *key);
 /* Cancel what is in flight and free. NULL is fine. */
 void agd_ckey_stop(agd_ckey_t *k);
 

@@ -181,18 +181,27 @@ bg child "$BIN/agentd" -f "$W/child.conf"
 # 1. combinerd refuses (no allow-apex-key): retried, no bootstrap
 wait_for 10 grep -q "publish-key: combinerd answered our KEY UPDATE with REFUSED (does its zone have allow-apex-key yes?); again in 5s" "$W/child.log" ||
 	{ tail "$W/child.log"; fail "the refusal is not logged"; }
-wait_for 20 grep -q "our KEY is not at our apex yet (publish-key)" "$W/child.log" ||
+wait_for 20 grep -q "our KEY is not served at our apex yet (publish-key)" "$W/child.log" ||
 	{ tail "$W/child.log"; fail "the bootstrap did not wait for the KEY"; }
 grep -q "key bootstrap of our key" "$W/child.log" && fail "bootstrapped before the KEY was published"
 grep -q "key 11727 of $C now trusted" "$W/agentd.log" && fail "the parent trusts a key that is not published"
 [ -z "$(keyat "$P_KNOT")" ] || fail "the signer has a KEY combinerd refused"
 ok "combinerd without allow-apex-key: the KEY UPDATE is refused, retried, and the bootstrap waits"
 
-# 2. allow-apex-key yes: combinerd takes the KEY at the next try
+# 2. allow-apex-key yes: combinerd takes the KEY at the next try; the signer
+# is frozen meanwhile (it does not transfer the KEY yet), and the child must
+# not bootstrap while its source does not serve the KEY
+knotc -s "$W/knot/knot.sock" zone-freeze $C >/dev/null || fail "knotc zone-freeze at the signer"
 cmb_conf "allow-apex-key yes"
 kill -HUP "$PID_cmb"
 wait_for 30 grep -q "publish-key: combinerd took our KEY 11727 as the apex KEY RRset (TTL 300)" "$W/child.log" ||
 	{ tail "$W/child.log"; fail "combinerd did not take the KEY"; }
+n0=$(grep -c "our KEY is not served at our apex yet" "$W/child.log")
+more_waits() { [ "$(grep -c "our KEY is not served at our apex yet" "$W/child.log")" -gt "$n0" ]; }
+wait_for 20 more_waits || { tail "$W/child.log"; fail "the child did not wait for the signer to serve its KEY"; }
+grep -q "key bootstrap of our key" "$W/child.log" && fail "bootstrapped while the signer did not serve the KEY"
+[ -z "$(keyat "$P_KNOT")" ] || fail "the frozen signer serves the KEY: the check above proves nothing"
+knotc -s "$W/knot/knot.sock" zone-thaw $C >/dev/null || fail "knotc zone-thaw at the signer"
 tries=$(grep -c "publish-key: sending our KEY 11727 to combinerd" "$W/child.log")
 [ "$tries" -ge 2 ] || fail "no retry ($tries tries)"
 keysigned() {
@@ -218,7 +227,11 @@ grep -q "key 11727 of $C now trusted (validated KEY look-up)" "$W/agentd.log" ||
 grep -q "KeyState of our key 11727: 4, next: update" "$W/child.log" || fail "no KeyState 4"
 [ "$(ks 11727)" = "ks=11727:4" ] || fail "KeyState of the key at the parent: $(ks 11727)"
 grep -qi "manual\|ctl.*trust" "$W/agentd.log" && fail "manual trust involved: $(grep -i manual "$W/agentd.log")"
-ok "the parent trusts key 11727 by the validated KEY look-up (KeyState 4), no manual trust; the DS is at named"
+# the child bootstraps only once the signer serves its KEY: the parent's
+# first look-up finds it
+grep -q "key 11727: round [0-9]*: validated KEY look-up: not found" "$W/agentd.log" &&
+	fail "the child bootstrapped before its KEY was served: $(grep 'KEY look-up' "$W/agentd.log")"
+ok "the parent trusts key 11727 by its first validated KEY look-up (KeyState 4), no manual trust; the DS is at named"
 
 # 4. an NS and its glue added at the owner reach named through the chain
 knotc -s "$W/own/knot.sock" zone-begin $C >/dev/null
