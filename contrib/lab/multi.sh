@@ -145,6 +145,7 @@ step "each provider's chain, and its signer's own keys" \
 combinerd ('dnskey-management: incremental', so it keeps DNSKEYs it did not
 make), hsyncd follows the signer. Each signer makes a KSK and a ZSK of its
 own (keymgr list), and at first serves only those:"
+MSYNC_CMB_EXTRA="	allow-apex-key yes"   # the agent may publish the child's SIG(0) KEY
 for x in a b; do
 	msync_combinerd "$x"
 	msync_signer "$x"
@@ -201,7 +202,10 @@ UP=$JP          # the resolver that validates lab., com. and example.com.
 for x in a b; do
 	msync_agent "$x"
 done
-parent_child a  # agent a (first ON SIGN identity in HSYNC) tells the parent
+# both agents know the child's SIG(0) key and publish it at the apex through
+# their combinerd; only a (first ON SIGN identity in HSYNC) tells the parent
+parent_child a "	publish-key yes"
+parent_child b "	publish-key yes"
 for x in a b; do
 	agent_start "$x"
 done
@@ -278,23 +282,31 @@ ok "CDS for KSKs $(own_ksk a) (a) and $(own_ksk b) (b) at both signers"
 
 # ---------------------------------------------------------------------------
 step "the parent's DS follows the providers' DS set" \
-"Agent a has a child block for example.com.: it follows the zone at its
-signer and sees the delegation data change (the CDS union, the NS union).
-It finds com.'s UPDATE receiver by DSYNC discovery through the validating
-resolver and asks it (KeyState) whether it knows a's SIG(0) key for the
-child. It does not (5, unknown): a bootstraps the key with a self-signed
-UPDATE, the receiver holds it as pending, and here com.'s operator trusts
-it (hsync-ctl trust). Then a sends a SIG(0)-signed UPDATE with
-example.com.'s new DS set and NS set; the receiver checks each DS against
-the child's validated DNSKEY RRset and hands the change to named."
+"Both agents have a child block for example.com. with the same SIG(0)
+key, and publish its KEY at the zone's apex through their combinerd
+(allow-apex-key), so both signers serve it, signed. Agent a, the first ON
+SIGN identity in HSYNC, follows the zone at its signer and sees the
+delegation data change (the CDS union, the NS union). It finds com.'s
+UPDATE receiver by DSYNC discovery through the validating resolver and
+asks it (KeyState) whether it knows the key. It does not (5, unknown): a
+bootstraps it with a self-signed UPDATE; the receiver holds it as pending
+and looks the KEY up at example.com.'s apex through its validating
+resolver. The answer validates (com.'s DS -> a's KSK -> the signed KEY),
+so the key becomes trusted with no one's hand on it. Then a sends a
+SIG(0)-signed UPDATE with example.com.'s new DS set and NS set; the
+receiver checks each DS against the child's validated DNSKEY RRset and
+each NS against the child's validated NS RRset, and hands the change to
+named."
+for x in a b; do
+	echo "signer $x: example.com. KEY $(kdig +short +time=1 +retry=0 @127.0.0.1 -p "$(signer_port "$x")" example.com KEY | cut -c1-40)..."
+done | say
 wait_for 30 grep -q "KeyState of our key $CTAG: 5, next: bootstrap" "$W/agent_a.log" ||
 	fail "agent a did not ask the parent about its key: $(tail -5 "$W/agent_a.log")"
-pending() { pctl trust | grep -q "$CTAG"; }
-wait_for 20 pending || fail "the parent holds no pending key $CTAG: $(pctl trust)"
-echo "the parent's trust store, before and after hsync-ctl -s $W/parent.ctl trust example.com. $CTAG:"
+trusted() { pctl trust | grep -A8 "\"keytag\": $CTAG" | grep -q '"state": "trusted"'; }
+wait_for 30 trusted || fail "the parent did not come to trust key $CTAG: $(pctl trust)"
+echo "the parent's trust store (hsync-ctl -s $W/parent.ctl trust):"
 pctl trust | say
-pctl trust example.com. "$CTAG" >/dev/null || fail "hsync-ctl trust example.com. $CTAG"
-pctl trust | say
+pctl trust | grep -q '"via": "manual"' && fail "the key was trusted by hand, not by the validated look-up"
 WANT_DS="$(printf '%s\n' "$(own_ksk a)" "$(own_ksk b)" | sort -n | tr '\n' ' ')"
 ds_union() { [ "$(ds_tags)" = "$WANT_DS" ]; }
 wait_for 40 ds_union || {
@@ -305,7 +317,7 @@ echo
 echo "agent a (the child's side):"
 grep -E 'KeyState of our key|delegation: ' "$W/agent_a.log" | say
 echo "the receiver (com.'s side):"
-grep -E 'key bootstrap|now trusted|DNSKEY look-up|changes sent to' "$W/pagent.log" | say
+grep -E 'key bootstrap|now trusted|DNSKEY look-up|NS look-up|changes sent to' "$W/pagent.log" | say
 echo "com. at named now:"
 {
 	kdig +noall +authority +norec +time=1 +retry=0 @127.0.0.1 -p "$P_NAMED" example.com. NS

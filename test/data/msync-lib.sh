@@ -6,6 +6,7 @@
 #   msync_keys X...       TSIG keys (xfr, signer-X, hsd-X, agent-X) in $W/keys.conf
 #   msync_owner X...      owner knotd, HSYNC "ON AGENT SIGN agent-X.lab. ." per X
 #   msync_combinerd X / msync_signer X / msync_hsyncd X / msync_agent X
+#                         (MSYNC_CMB_EXTRA: lines added to combinerd's zone block)
 #   dnskeys X             "FLAGS tag=N" per DNSKEY signer X serves, sorted
 #   own_tags X / own_ksk X   key tags in signer X's KASP DB (all / KSK)
 #   agent_own X           key tags agent X takes as its own (control socket)
@@ -129,6 +130,7 @@ zone example.com. {
 	primary 127.0.0.1@$OP key xfr
 	downstream 127.0.0.1@$sp key signer-$x
 	agent-key agent-$x
+${MSYNC_CMB_EXTRA:-}
 }
 EOF
 	bg "cmb_$x" "$BIN/combinerd" -v -f "$W/cmb_$x.conf"
