@@ -4,7 +4,6 @@
  * from one socket; an answer too big for a datagram is an error the
  * caller sees. Everything runs on loopback, on ports the system picks. */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
