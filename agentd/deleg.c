@@ -643,19 +643,38 @@ int hs_deleg_response_check(const uint8_t *req, size_t reqlen, const uint8_t *re
 		return ret;
 	}
 	*rcode = knot_wire_get_rcode(resp);
-	if (ede == NULL) {
-		return HS_EOK;
+	return ede == NULL ? HS_EOK : hs_deleg_response_ede(resp, len, ede, NULL, 0);
+}
+
+int hs_deleg_response_ede(const uint8_t *resp, size_t len, int32_t *ede, char *text,
+                          size_t textlen)
+{
+	if (resp == NULL || ede == NULL) {
+		return HS_EINVAL;
 	}
 	*ede = -1;
+	if (text != NULL && textlen > 0) {
+		text[0] = '\0';
+	}
 	knot_pkt_t *pkt = NULL;
-	ret = hs_pkt_parse_copy(resp, len, 0, &pkt);
+	int ret = hs_pkt_parse_copy(resp, len, 0, &pkt);
 	if (ret == HS_ENOMEM) {
 		return ret;
 	}
 	if (ret == HS_EOK && pkt->opt_rr != NULL) {
 		uint8_t *o = knot_edns_get_option(pkt->opt_rr, KNOT_EDNS_OPTION_EDE, NULL);
-		if (o != NULL && knot_edns_opt_get_length(o) >= 2) {
-			*ede = knot_wire_read_u16(knot_edns_opt_get_data(o));
+		uint16_t olen = o != NULL ? knot_edns_opt_get_length(o) : 0;
+		if (olen >= 2) {
+			const uint8_t *d = knot_edns_opt_get_data(o);
+			*ede = knot_wire_read_u16(d);
+			/* EXTRA-TEXT for a log line: printable ASCII, the rest as '?' */
+			size_t n = 0;
+			for (uint16_t i = 2; text != NULL && i < olen && n + 1 < textlen; i++) {
+				text[n++] = d[i] >= 0x20 && d[i] < 0x7f ? (char)d[i] : '?';
+			}
+			if (text != NULL && textlen > 0) {
+				text[n] = '\0';
+			}
 		}
 	}
 	knot_pkt_free(pkt);

@@ -215,6 +215,15 @@ int hs_deleg_response_check(const uint8_t *req, size_t reqlen, const uint8_t *re
                             hs_key_t *const *keys, size_t nkeys, const hs_sig0_opts_t *opts,
                             uint8_t *rcode, int32_t *ede);
 
+/*
+ * The first EDE option of response RESP (LEN bytes): *ede its INFO-CODE or
+ * -1 when there is none, TEXT (TEXTLEN bytes, may be NULL) its EXTRA-TEXT
+ * as printable ASCII (others as '?'), cut to fit, "" when there is none.
+ * A message that does not parse has no EDE. HS_EINVAL, HS_ENOMEM.
+ */
+int hs_deleg_response_ede(const uint8_t *resp, size_t len, int32_t *ede, char *text,
+                          size_t textlen);
+
 /* ---- backoff -------------------------------------------------------------------- */
 
 /* MIN below HS_DELEG_BACKOFF_MIN is raised to it, MAX below MIN to MIN. */

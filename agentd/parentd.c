@@ -171,8 +171,12 @@ static void job_answer(struct agd_job *j)
 	knot_pkt_t *resp = NULL;
 	int ret = hs_parent_response(&j->p->pc, j->wire, j->len, &j->r, &resp);
 	if (ret == 0) {
-		hs_net_reply(j->req, resp->wire, resp->size);
+		ret = hs_net_reply(j->req, resp->wire, resp->size);
 		j->req = NULL;
+		if (ret != 0) {
+			hs_log_code(HS_LOG_WARNING, ret, j->p->c->zone_txt, j->peer,
+			            "cannot send the answer to %s", j->child);
+		}
 	} else {
 		hs_log_code(HS_LOG_ERROR, ret, j->p->c->zone_txt, j->peer, "cannot build the response");
 	}
@@ -184,6 +188,8 @@ static void job_refuse(struct agd_job *j, uint8_t rcode, const char *fmt, const 
 {
 	j->r.verdict = HS_PARENT_REFUSED;
 	j->r.rcode = rcode;
+	/* the reason goes back as the EDE's EXTRA-TEXT, so the child can log it */
+	j->r.ede = rcode == KNOT_RCODE_REFUSED ? HS_EDE_DELEG_MISMATCH : KNOT_EDNS_EDE_OTHER;
 	snprintf(j->r.reason, sizeof(j->r.reason), fmt, arg);
 	hs_log(HS_LOG_WARNING, j->p->c->zone_txt, j->peer, "UPDATE from %s refused (%s): %s",
 	       j->child, rcode_name(rcode), j->r.reason);
@@ -225,7 +231,7 @@ static void primary_cb(int err, const uint8_t *msg, size_t len, void *arg)
 		            j->p->c->primary_txt, rcode_name(rcode));
 		j->r.rcode = KNOT_RCODE_SERVFAIL;
 		j->r.verdict = HS_PARENT_REFUSED;
-		j->r.ede = -1;
+		j->r.ede = KNOT_EDNS_EDE_OTHER;
 		snprintf(j->r.reason, sizeof(j->r.reason), "the primary did not take the change");
 		job_answer(j);
 		return;
@@ -255,6 +261,8 @@ static void to_primary(struct agd_job *j)
 		            c->primary_txt);
 		j->r.rcode = KNOT_RCODE_SERVFAIL;
 		j->r.verdict = HS_PARENT_REFUSED;
+		j->r.ede = KNOT_EDNS_EDE_OTHER;
+		snprintf(j->r.reason, sizeof(j->r.reason), "the change could not be sent to the primary");
 		job_answer(j);
 	}
 }
@@ -264,7 +272,6 @@ static void nscheck_cb(uint8_t rcode, int err, const char *reason, void *arg)
 	struct agd_job *j = arg;
 	j->nsc = NULL;
 	if (rcode != KNOT_RCODE_NOERROR) {
-		j->r.ede = -1;
 		j->r.error = err;
 		job_refuse(j, rcode, "NS check: %s", reason);
 		return;
@@ -333,7 +340,6 @@ static void dnskey_cb(int err, const uint8_t *msg, size_t len, void *arg)
 	knot_rdataset_clear(&keys.rrs, NULL);
 	knot_pkt_free(a);
 	if (ret != 0) {
-		j->r.ede = -1;
 		j->r.error = ret;
 		job_refuse(j, KNOT_RCODE_REFUSED, "DS check: %s", why[0] ? why : hs_strerror(ret));
 		return;

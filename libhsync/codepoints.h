@@ -58,6 +58,7 @@
 #define HS_EDE_SIG0_BADKEY     49153  /* key unknown (TSIG-style BADKEY) */
 #define HS_EDE_SIG0_BADSIG     49154  /* signature does not verify (BADSIG) */
 #define HS_EDE_SIG0_BADTIME    49155  /* outside the time window (BADTIME) */
+#define HS_EDE_DELEG_MISMATCH  49156  /* the UPDATE does not match what the child serves */
 
 /* SIG(0) defaults. */
 #define HS_SIG0_WINDOW_DEFAULT 300   /* seconds either side of now */

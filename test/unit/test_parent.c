@@ -231,6 +231,29 @@ START_TEST(accept_own)
 	knot_pkt_free(resp);
 	conf.key = k_parent;
 
+	/* a scanner refusal: REFUSED with EDE 49156 whose EXTRA-TEXT is the reason */
+	hs_parent_result_t ref = res;
+	ref.verdict = HS_PARENT_REFUSED;
+	ref.rcode = KNOT_RCODE_REFUSED;
+	ref.ede = HS_EDE_DELEG_MISMATCH;
+	snprintf(ref.reason, sizeof(ref.reason), "DS check: DS 495 of child.parent.example.\x01 matches no DNSKEY");
+	ck_assert_int_eq(hs_parent_response(&conf, buf, n, &ref, &resp), HS_EOK);
+	ck_assert_int_eq(hs_deleg_response_check(buf, n, resp->wire, resp->size, pk, 2, &o, &rc, &ede), HS_EOK);
+	ck_assert_uint_eq(rc, KNOT_RCODE_REFUSED);
+	ck_assert_int_eq(ede, HS_EDE_DELEG_MISMATCH);
+	char text[128], small[8];
+	ck_assert_int_eq(hs_deleg_response_ede(resp->wire, resp->size, &ede, text, sizeof(text)), HS_EOK);
+	ck_assert_int_eq(ede, 49156);
+	ck_assert_str_eq(text, "DS check: DS 495 of child.parent.example.? matches no DNSKEY");
+	ck_assert_int_eq(hs_deleg_response_ede(resp->wire, resp->size, &ede, small, sizeof(small)), HS_EOK);
+	ck_assert_str_eq(small, "DS chec");
+	knot_pkt_free(resp);
+	/* no EDE: -1 and "" */
+	ck_assert_int_eq(hs_deleg_response_ede(buf, n, &ede, text, sizeof(text)), HS_EOK);
+	ck_assert_int_eq(ede, -1);
+	ck_assert_str_eq(text, "");
+	ck_assert_int_eq(hs_deleg_response_ede(buf, n, NULL, text, sizeof(text)), HS_EINVAL);
+
 	/* the scanner check: the DS must be that of a DNSKEY the child serves */
 	char path[4200], why[256] = "";
 	hs_key_t *ksk = NULL, *ksk2 = NULL;
