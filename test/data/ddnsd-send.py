@@ -8,7 +8,8 @@
 #   ddnsd-send.py oldtime FILE           FILE (signed) with the SIG(0)'s
 #                                        inception and expiration a day back
 #   ddnsd-send.py send PORT FILE [tcp]   send FILE to 127.0.0.1#PORT and print
-#       "RCODE signed|unsigned ede=CODE|- ks=TAG:STATE|-"
+#       "RCODE signed|unsigned ede=CODE|- ks=TAG:STATE|-"; the EDE's EXTRA-TEXT,
+#       if any, goes to stderr as "ede-text: TEXT"
 import base64
 import ipaddress
 import os
@@ -145,6 +146,8 @@ def send(port, data, tcp):
                 d = ans[o + 4:o + 4 + ln]
                 if code == 15:
                     ede = str(struct.unpack(">H", d[:2])[0])
+                    if len(d) > 2:   # EXTRA-TEXT, for tests that check the reason
+                        sys.stderr.write("ede-text: %s\n" % d[2:].decode("ascii", "replace"))
                 elif code == KEYSTATE:
                     ks = "%d:%d" % (struct.unpack(">H", d[:2])[0], d[2])
                 o += 4 + ln

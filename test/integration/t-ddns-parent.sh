@@ -72,8 +72,9 @@ ok "bootstrap by nsupdate -k: accepted, key trusted by the validated look-up (Ke
 # --- NS and glue: checked against what the child serves (through unbound)
 Sn=$(serial)
 nsrefused() {   # NAME FILE LOGTEXT: REFUSED, logged with its reason, named unchanged
-	local r; r=$(send "$2")
-	[ "$r" = "REFUSED signed ede=- ks=-" ] || fail "$1: got '$r', wanted REFUSED"
+	local r; r=$(send "$2" 2>"$W/ede.txt")
+	[ "$r" = "REFUSED signed ede=49156 ks=-" ] || fail "$1: got '$r', wanted REFUSED with EDE 49156"
+	grep -qF "ede-text: NS check: $3" "$W/ede.txt" || fail "$1: the reason is not the EDE's text: $(cat "$W/ede.txt")"
 	[ "$(serial)" = "$Sn" ] || fail "$1 changed the parent zone"
 	grep -qF "UPDATE from $C refused (REFUSED): NS check: $3" "$W/agentd.log" ||
 		{ tail -5 "$W/agentd.log"; fail "$1: reason not logged ($3)"; }
@@ -151,7 +152,7 @@ upd "$W/ds.bin" "$CKEY" "add:$C:300:DS:$ds"
 S1=$(serial)
 upd "$W/ds-bad.bin" "$CKEY" "add:$C:300:DS:$(echo "$ds" | cut -d' ' -f1-3) $(printf '%064d' 7)"
 r=$(send "$W/ds-bad.bin")
-[ "$r" = "REFUSED signed ede=- ks=-" ] || fail "bad DS: $r"
+[ "$r" = "REFUSED signed ede=49156 ks=-" ] || fail "bad DS: $r"
 [ "$(serial)" = "$S1" ] && [ -z "$(at_parent $C DS)" ] || fail "bad DS changed named"
 r=$(send "$W/ds.bin")
 [ "$r" = "NOERROR signed ede=- ks=-" ] || fail "DS: $r"
@@ -204,7 +205,7 @@ wait_for 15 grep -q "key 11861 of $O now trusted (2 consistent rounds" "$W/agent
 Sn=$(serial)
 upd "$W/ons-bad.bin" "$OKEY" "add:$O:300:NS:ns2.$O"
 r=$(send "$W/ons-bad.bin")
-[ "$r" = "REFUSED signed ede=- ks=-" ] || fail "unsigned child, an NS it does not serve: $r"
+[ "$r" = "REFUSED signed ede=49156 ks=-" ] || fail "unsigned child, an NS it does not serve: $r"
 [ "$(serial)" = "$Sn" ] || fail "a refused NS of the unsigned child changed named"
 grep -qF "UPDATE from $O refused (REFUSED): NS check: NS ns2.$O is not in the NS RRset $O serves" "$W/agentd.log" ||
 	fail "unsigned child's NS refusal not logged"
@@ -218,7 +219,7 @@ out=$(nsup "$OKEY" "update add $O 300 NS ns2.$O")
 [ "$(at_parent $O NS)" = "ns1.$O ns2.$O " ] || fail "NS of other at named: $(at_parent $O NS)"
 upd "$W/ods.bin" "$OKEY" "add:$O:300:DS:$ds"
 r=$(send "$W/ods.bin")
-[ "$r" = "REFUSED signed ede=- ks=-" ] || fail "DS for an unsigned child: $r"
+[ "$r" = "REFUSED signed ede=49156 ks=-" ] || fail "DS for an unsigned child: $r"
 ok "unsigned child: key trusted after 2 consistent rounds at its nameserver (UDP+TCP); an NS it does not serve refused (insecure look-up), one it serves applied, a DS refused"
 
 # --- manual trust on the control socket, then restart
@@ -247,7 +248,7 @@ ok "manual trust via the control socket replaces the old key; trust survives a r
 Sn=$(serial)
 nsfailed() {   # NAME FILE LOGTEXT
 	local r; r=$(send "$2" tcp)
-	[ "$r" = "SERVFAIL signed ede=- ks=-" ] || fail "$1: got '$r', wanted SERVFAIL"
+	[ "$r" = "SERVFAIL signed ede=0 ks=-" ] || fail "$1: got '$r', wanted SERVFAIL with EDE 0"
 	[ "$(serial)" = "$Sn" ] || fail "$1 changed the parent zone"
 	grep -qF "UPDATE from $C refused (SERVFAIL): NS check: $3" "$W/agentd.log" ||
 		{ tail -5 "$W/agentd.log"; fail "$1: reason not logged ($3)"; }
@@ -275,6 +276,6 @@ sleep 0.3
 # (an NS the child serves, so that the checks pass and the UPDATE goes to the primary)
 upd "$W/gone.bin" "$C2KEY" "add:$C:300:NS:ns4.$C"
 r=$(send "$W/gone.bin" tcp)
-[ "$r" = "SERVFAIL signed ede=- ks=-" ] || fail "UPDATE while the primary is down: $r"
+[ "$r" = "SERVFAIL signed ede=0 ks=-" ] || fail "UPDATE while the primary is down: $r"
 grep -q "did not take the UPDATE" "$W/agentd.log" || fail "primary failure not logged"
 ok "primary down: the UPDATE is answered SERVFAIL (signed) and the failure logged"
