@@ -17,6 +17,7 @@
 #include "libhsync/codepoints.h"
 #include "libhsync/dnssec.h"
 #include "libhsync/error.h"
+#include "libhsync/why.h"
 
 int hs_parent_ds_check(const hs_chgs_t *chgs, const knot_dname_t *child,
                        const knot_rrset_t *dnskey, char *why, size_t whylen)
@@ -173,20 +174,6 @@ static const char *rdata_text(uint16_t type, const uint8_t *rdata, uint16_t len,
 	return buf;
 }
 
-static int why_set(char *why, size_t whylen, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int why_set(char *why, size_t whylen, int code, const char *fmt, ...)
-{
-	if (why != NULL && whylen > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
-
 /*
  * The RRset OWNER/TYPE that CHGS change, against SERVED, what the child
  * (CNAME, for reasons) serves there.
@@ -204,22 +191,22 @@ static int check_set(const hs_chgs_t *chgs, const knot_dname_t *owner, uint16_t 
 			continue;
 		}
 		if (ns && !ns_rdata_ok(c->rdata, c->len)) {
-			return why_set(why, whylen, HS_EINVAL, "NS RDATA of %s malformed", oname);
+			return hs_why(why, whylen, HS_EINVAL, "NS RDATA of %s malformed", oname);
 		}
 		int st = after(chgs, owner, type, c->rdata, c->len);
 		bool has = set_has(served, type, c->rdata, c->len);
 		rdata_text(type, c->rdata, c->len, data, sizeof(data));
 		if (st == 1 && !has) {
-			return ns ? why_set(why, whylen, HS_ENOTFOUND,
+			return ns ? hs_why(why, whylen, HS_ENOTFOUND,
 			                    "NS %s is not in the NS RRset %s serves", data, cname) :
-			            why_set(why, whylen, HS_ENOTFOUND,
+			            hs_why(why, whylen, HS_ENOTFOUND,
 			                    "glue %s %s %s is not an address %s serves for %s", oname,
 			                    tname, data, cname, oname);
 		}
 		if (st == 0 && has) {
-			return ns ? why_set(why, whylen, HS_EEXIST,
+			return ns ? hs_why(why, whylen, HS_EEXIST,
 			                    "NS %s deleted, but %s still serves it", data, cname) :
-			            why_set(why, whylen, HS_EEXIST,
+			            hs_why(why, whylen, HS_EEXIST,
 			                    "glue %s %s %s deleted, but %s still serves it", oname, tname,
 			                    data, cname);
 		}
@@ -228,7 +215,7 @@ static int check_set(const hs_chgs_t *chgs, const knot_dname_t *owner, uint16_t 
 	for (uint16_t i = 0; served != NULL && i < served->rrs.count; i++, rd = knot_rdataset_next(rd)) {
 		if (after(chgs, owner, type, rd->data, rd->len) == 0) {
 			rdata_text(type, rd->data, rd->len, data, sizeof(data));
-			return why_set(why, whylen, HS_EEXIST,
+			return hs_why(why, whylen, HS_EEXIST,
 			               "the UPDATE replaces the %s RRset of %s without %s, which %s serves",
 			               tname, oname, data, cname);
 		}
@@ -282,7 +269,7 @@ int hs_parent_ns_check(const hs_chgs_t *chgs, const knot_dname_t *child, const k
 	char cname[KNOT_DNAME_TXT_MAXLEN + 1];
 	hs_dname_text(child, cname, sizeof(cname));
 	if (ns == NULL || ns->rrs.count == 0) {
-		return why_set(why, whylen, HS_ENOTFOUND, "%s serves no NS RRset", cname);
+		return hs_why(why, whylen, HS_ENOTFOUND, "%s serves no NS RRset", cname);
 	}
 	for (size_t i = 0; i < chgs->n; i++) {
 		const hs_chg_t *c = &chgs->v[i];
@@ -305,7 +292,7 @@ int hs_parent_ns_check(const hs_chgs_t *chgs, const knot_dname_t *child, const k
 					continue;
 				}
 				char oname[KNOT_DNAME_TXT_MAXLEN + 1], tname[32], data[64];
-				ret = why_set(why, whylen, HS_ENOTFOUND,
+				ret = hs_why(why, whylen, HS_ENOTFOUND,
 				              "glue %s %s %s: %s is not a nameserver in the NS RRset %s serves",
 				              hs_dname_text(a->owner, oname, sizeof(oname)),
 				              hs_rrtype_text(a->type, tname, sizeof(tname)),
