@@ -11,6 +11,10 @@
 #   own_tags X / own_ksk X   key tags in signer X's KASP DB (all / KSK)
 #   agent_own X           key tags agent X takes as its own (control socket)
 #   cds_tags X, ns_of X, zone_axfr X
+#   ns_line X             the NS names signer X serves, on one line
+#   stamp_agent X         stamps every line of agent X's log with the time it
+#                         was seen, into $W/stamp_X.log (agentd's lines carry
+#                         no time; cleanup stops the reader by PID)
 
 secret_of() { sed -n 's/.*secret "\(.*\)";/\1/p' "$W/$1.key"; }
 
@@ -321,4 +325,21 @@ validates() {
 	local out
 	out=$(kdig +time=2 +retry=0 +dnssec @127.0.0.1 -p "$1" www.example.com A)
 	echo "$out" | grep -qi 'flags:.* ad;' && echo "$out" | grep -q '192.0.2.80'
+}
+
+# ns_line X: the NS names signer X serves, sorted, lower case, on one line.
+ns_line() { ns_of "$1" | tr 'A-Z' 'a-z' | sort | tr '\n' ' ' | sed 's/ $//'; }
+
+# stamp_agent X: $W/stamp_X.log gets every line of $W/agent_X.log, prefixed
+# with the time (seconds since the epoch, 2 decimals) it was seen.
+stamp_agent() {
+	bg "stamp_$1" python3 -u -c 'import sys, time, os
+p = sys.argv[1]
+while not os.path.exists(p): time.sleep(0.05)
+f = open(p)
+while True:
+    l = f.readline()
+    if not l:
+        time.sleep(0.05); continue
+    print("%.2f %s" % (time.time(), l), end="")' "$W/agent_$1.log"
 }

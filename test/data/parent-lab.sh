@@ -21,6 +21,10 @@
 #                       configuration (key CKEY, source signer X), LINES added
 #   pctl CMD...         a command on the parent agentd's control socket
 #   ds_tags             key tags of example.com.'s DS at named, one line
+#   ns_at_parent        the NS names of example.com.'s delegation at named
+#                       (AXFR of com.), sorted, lower case, one line
+#   ns_referral         the same from the authority section of named's
+#                       referral for www.example.com.
 #   res_ok              the resolver validates www.example.com. A (AD)
 #   parent_validator NAME X   an unbound trusting com.'s KSK only, asking
 #                       named for com. and only signer X for example.com.
@@ -134,6 +138,18 @@ pctl() { "$BIN/hsync-ctl" -s "$W/parent.ctl" "$@"; }
 ds_tags() {
 	kdig +nocomments +noquestion +nostats @127.0.0.1 -p "$P_NAMED" com. AXFR |
 		awk 'tolower($1) == "example.com." && $4 == "DS" {print $5}' | sort -n | tr '\n' ' '
+}
+
+ns_at_parent() {
+	kdig +nocomments +noquestion +nostats @127.0.0.1 -p "$P_NAMED" com. AXFR |
+		awk 'tolower($1) == "example.com." && $4 == "NS" {print tolower($5)}' | sort | tr '\n' ' ' |
+		sed 's/ $//'
+}
+ns_referral() {
+	kdig +noquestion +nostats +norec +time=1 +retry=0 @127.0.0.1 -p "$P_NAMED" www.example.com A |
+		awk '/AUTHORITY SECTION/ {a = 1; next} /SECTION/ {a = 0}
+		     a && tolower($1) == "example.com." && $4 == "NS" {print tolower($5)}' | sort |
+		tr '\n' ' ' | sed 's/ $//'
 }
 
 res_ok() { kdig +dnssec +time=1 +retry=0 @127.0.0.1 -p "$JP" www.example.com A | grep -qi 'flags:.* ad;'; }
