@@ -7,7 +7,9 @@
  * target name; all validated); KeyState is asked, and the answer says whether to bootstrap
  * our key (with publish-key, only once combinerd took it: childkey.c), wait, or send the
  * UPDATE, over TCP to each target address until one answers; only a response signed by the
- * parent is believed. Failures retry with backoff (deleg.h).
+ * parent is believed. Failures retry with backoff (deleg.h). The structures are in
+ * childint.h; each child owns its block's configuration, so a reload (ddnsreload.c) can
+ * keep it running, or stop and start it alone (agd_child_one_start/_stop).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "agentd/agentd.h"
+#include "agentd/childint.h"
 #include "agentd/ddns.h"
 #include "agentd/deleg.h"
 #include "agentd/dsync.h"
@@ -25,8 +28,6 @@
 #include "libhsync/error.h"
 
 #define CH_TIMEOUT_MS 3000
-#define CH_MAX_ADDRS 8
-#define CH_MAX_PKEYS 8
 #define CH_BUF 65535
 
 static const hs_conf_opt_t source_opts[] = {
@@ -51,25 +52,16 @@ const hs_conf_rule_t agd_ddns_child_rules[] = {
 	{ .keyword = NULL }
 };
 
-struct ccfg {
-	knot_dname_storage_t zone;
-	char zone_txt[KNOT_DNAME_TXT_MAXLEN + 1];
-	struct sockaddr_storage source;
-	char source_txt[HS_ADDR_STRLEN];
-	knot_tsig_key_t tsig;
-	bool has_tsig;
-	hs_key_t *key;
-	knot_dname_storage_t parent;      /* [0] == 0: from the child name */
-	hs_deleg_mode_t mode;
-	uint32_t ttl, refresh, bmin, bmax;
-	char *told_path;
-	agd_ckey_cfg_t kc;                /* publish-key (childkey.c) */
-};
-
-struct agd_child_cfg {
-	size_t n;
-	struct ccfg *c;
-};
+void agd_ccfg_clear(struct ccfg *c)
+{
+	hs_key_free(c->key);
+	if (c->has_tsig) {
+		knot_tsig_key_deinit(&c->tsig);
+	}
+	free(c->told_path);
+	agd_ckey_cfg_clear(&c->kc);
+	memset(c, 0, sizeof(*c));
+}
 
 void agd_child_cfg_free(agd_child_cfg_t *cc)
 {
@@ -77,12 +69,7 @@ void agd_child_cfg_free(agd_child_cfg_t *cc)
 		return;
 	}
 	for (size_t i = 0; i < cc->n; i++) {
-		hs_key_free(cc->c[i].key);
-		if (cc->c[i].has_tsig) {
-			knot_tsig_key_deinit(&cc->c[i].tsig);
-		}
-		free(cc->c[i].told_path);
-		agd_ckey_cfg_clear(&cc->c[i].kc);
+		agd_ccfg_clear(&cc->c[i]);
 	}
 	free(cc->c);
 	free(cc);
@@ -208,51 +195,6 @@ int agd_child_cfg_load(const agd_cfg_t *cfg, agd_child_cfg_t **out, char *err, s
 }
 
 /* ---- runtime ------------------------------------------------------------------------ */
-
-enum cstate {
-	CS_IDLE = 0, CS_FETCH, CS_DISC, CS_ADDR, CS_PKEY, CS_KEYSTATE, CS_BOOT, CS_UPDATE,
-};
-
-struct agd_child;
-
-struct child {
-	uv_timer_t timer;               /* first: closing it frees the child */
-	struct agd_child *ac;
-	struct ccfg *c;
-	enum cstate st;
-	hs_xfr_fetch_t *fetch;
-	hs_net_query_t *nq;
-	hs_zone_t *told, *now;
-	bool told_loaded;
-	hs_chgs_t chgs;
-	hs_dsync_disc_t disc;
-	knot_dname_storage_t pzone, target;
-	uint16_t port;
-	size_t naddrs, ai;
-	struct sockaddr_storage addrs[CH_MAX_ADDRS];
-	size_t npkeys;
-	hs_key_t *pkeys[CH_MAX_PKEYS];
-	bool pkey_at_target;            /* the parent's KEY asked at the target name */
-	knot_pkt_t *req;                /* the signed request in flight */
-	uint16_t qid;
-	hs_backoff_t backoff;
-	bool again;                     /* a NOTIFY came while busy: fetch again at once */
-	agd_ckey_t *kp;                 /* publish-key: our KEY to combinerd, or NULL */
-	bool key_served;                /* the source's last zone has our KEY at the apex */
-};
-
-struct agd_child {
-	uv_loop_t *loop;
-	agd_child_cfg_t *cfg;
-	struct sockaddr_storage resolver;
-	char resolver_txt[64];
-	knot_dname_storage_t identity;
-	uint32_t skew;
-	const agd_zones_t *zones;
-	const hs_peers_t *peers;
-	size_t n;
-	struct child **ch;
-};
 
 static void ch_step(struct child *ch);
 
@@ -719,6 +661,53 @@ static void ch_step(struct child *ch)
 	}
 }
 
+int agd_child_one_start(agd_child_t *ac, struct ccfg *c)
+{
+	struct child *ch = calloc(1, sizeof(*ch));
+	if (ch == NULL) {
+		agd_ccfg_clear(c);
+		return HS_ENOMEM;
+	}
+	ch->cfg = *c;                   /* moved */
+	memset(c, 0, sizeof(*c));
+	ch->c = &ch->cfg;
+	c = ch->c;
+	if (agd_ckey_start(ac->loop, &c->kc, c->zone_txt, c->key, c->ttl, c->bmin, c->bmax,
+	                   &ch->kp) != 0) {
+		agd_ccfg_clear(c);
+		free(ch);
+		return HS_ENOMEM;
+	}
+	ch->ac = ac;
+	hs_chgs_init(&ch->chgs);
+	hs_backoff_init(&ch->backoff, c->bmin, c->bmax);
+	uv_timer_init(ac->loop, &ch->timer);
+	ch->timer.data = ch;
+	ac->ch[ac->n++] = ch;
+	ch->st = CS_FETCH;
+	ch_step(ch);
+	return 0;
+}
+
+static void ch_closed(uv_handle_t *h)
+{
+	struct child *ch = h->data;
+	agd_ccfg_clear(&ch->cfg);
+	free(ch);
+}
+
+void agd_child_one_stop(struct child *ch)
+{
+	ch_reset(ch);
+	agd_ckey_stop(ch->kp);
+	ch->kp = NULL;
+	hs_zone_free(ch->told);
+	ch->told = NULL;
+	hs_dsync_disc_clear(&ch->disc);
+	uv_timer_stop(&ch->timer);
+	uv_close((uv_handle_t *)&ch->timer, ch_closed);
+}
+
 int agd_child_start(uv_loop_t *loop, agd_child_cfg_t *cfg, const agd_cfg_t *acfg,
                     agd_child_t **out)
 {
@@ -729,6 +718,7 @@ int agd_child_start(uv_loop_t *loop, agd_child_cfg_t *cfg, const agd_cfg_t *acfg
 	agd_child_t *ac = calloc(1, sizeof(*ac));
 	if (ac == NULL || (ac->ch = calloc(cfg->n, sizeof(*ac->ch))) == NULL) {
 		free(ac);
+		agd_child_cfg_free(cfg);
 		return HS_ENOMEM;
 	}
 	ac->loop = loop;
@@ -738,23 +728,10 @@ int agd_child_start(uv_loop_t *loop, agd_child_cfg_t *cfg, const agd_cfg_t *acfg
 	knot_dname_copy_lower(ac->identity, acfg->identity);
 	ac->skew = acfg->skew;
 	for (size_t i = 0; i < cfg->n; i++) {
-		struct child *ch = calloc(1, sizeof(*ch));
-		struct ccfg *c = &cfg->c[i];
-		if (ch == NULL || agd_ckey_start(loop, &c->kc, c->zone_txt, c->key, c->ttl, c->bmin,
-		                                 c->bmax, &ch->kp) != 0) {
-			free(ch);
+		if (agd_child_one_start(ac, &cfg->c[i]) != 0) {
 			agd_child_stop(ac);
 			return HS_ENOMEM;
 		}
-		ch->ac = ac;
-		ch->c = c;
-		hs_chgs_init(&ch->chgs);
-		hs_backoff_init(&ch->backoff, ch->c->bmin, ch->c->bmax);
-		uv_timer_init(loop, &ch->timer);
-		ch->timer.data = ch;
-		ac->ch[ac->n++] = ch;
-		ch->st = CS_FETCH;
-		ch_step(ch);
 	}
 	*out = ac;
 	return 0;
@@ -791,13 +768,7 @@ void agd_child_stop(agd_child_t *ac)
 		return;
 	}
 	for (size_t i = 0; i < ac->n; i++) {
-		struct child *ch = ac->ch[i];
-		ch_reset(ch);
-		agd_ckey_stop(ch->kp);
-		hs_zone_free(ch->told);
-		hs_dsync_disc_clear(&ch->disc);
-		uv_timer_stop(&ch->timer);
-		uv_close((uv_handle_t *)&ch->timer, (uv_close_cb)free);
+		agd_child_one_stop(ac->ch[i]);
 	}
 	free(ac->ch);
 	agd_child_cfg_free(ac->cfg);

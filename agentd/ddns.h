@@ -2,8 +2,9 @@
  * agentd/ddns.h -- agentd's delegation management via DDNS, the network
  * glue around the socket-free modules parent.h, trust.h (parent role:
  * ddnsd.c for configuration, publishing, start and control, parentd.c for
- * the receiver) and deleg.h, dsync.h (child role: childd.c, and childkey.c
- * for the child's KEY at its own apex).
+ * the receiver) and deleg.h, dsync.h (child role: childd.c, its internals
+ * in childint.h, and childkey.c for the child's KEY at its own apex);
+ * ddnsreload.c applies a reloaded configuration to both roles.
  *
  * Parent role. Every `parent ZONE { ... }` block of the configuration
  * (hsync.conf(5), section agentd) makes agentd the UPDATE receiver of the
@@ -29,10 +30,22 @@
  * made it TRUSTED (after 3 x that many rounds without success the key is
  * marked "manual needed": KeyState 10).
  *
+ * Reload (SIGHUP, agd_ddns_reload() in ddnsreload.c): the blocks of the
+ * new configuration are compared with the running ones, by zone. A block
+ * added starts, one removed stops (what it has in flight is cancelled), a
+ * changed one (any option differs) restarts, an unchanged one keeps
+ * running untouched (a child keeps its state and backoff, a parent its
+ * listeners and in-flight jobs). A changed parent saves its trust store,
+ * then loads the store of the new block (the same file unless trust-store
+ * changed), and binds new listeners only when its listen addresses
+ * changed: if they cannot be bound the old block keeps running. One log
+ * line per block added, removed or changed, one for the unchanged count.
+ *
  * Ownership: agd_ddns_cfg_t owns copies of everything it needs (the
- * configuration tree may be freed after loading); agd_ddns_start() takes
- * cfg->ddns over (sets it NULL), so a reload does not change the parent
- * role (a restart does). JSON from agd_ddns_control() is NEW.
+ * configuration tree may be freed after loading); agd_ddns_start() and
+ * agd_ddns_reload() take cfg->ddns over (set it NULL); each running block
+ * owns its own configuration (moved out of the agd_ddns_cfg_t). JSON from
+ * agd_ddns_control() is NEW.
  */
 #ifndef HS_AGENTD_DDNS_H
 #define HS_AGENTD_DDNS_H
@@ -52,6 +65,7 @@
 
 typedef struct agd_ddns_cfg agd_ddns_cfg_t;
 typedef struct agd_ddns agd_ddns_t;
+struct agd_pcfg;
 
 /* Rules of the `parent ZONE { }` and `child ZONE { }` blocks (for agd_conf_rules). */
 extern const hs_conf_rule_t agd_ddns_parent_rules[];
@@ -87,6 +101,28 @@ int agd_ddns_start(uv_loop_t *loop, struct agd_cfg *cfg, agd_ddns_t **out, char 
 
 /* Cancel what is in flight, close the listeners, free. NULL is fine. */
 void agd_ddns_stop(agd_ddns_t *d);
+
+/*
+ * SIGHUP: apply the parent and child blocks of CFG (checked; cfg->ddns
+ * taken over, NULL = no blocks) to the running *D (NULL = none running;
+ * *D may become non-NULL). Added blocks start, removed stop, changed
+ * restart, unchanged keep running (see above); the resolver and clock
+ * skew change for all. What cannot start is logged and left out (a
+ * parent whose new listeners cannot be bound keeps its old block). Logs
+ * one line per block added, removed or changed and the unchanged count.
+ * After it, call agd_ddns_attach() again. Returns the number of blocks
+ * that could not be applied (0: all).
+ */
+int agd_ddns_reload(uv_loop_t *loop, agd_ddns_t **d, struct agd_cfg *cfg);
+
+/* A and B configure the same parent block (every option equal). Pure. */
+bool agd_pcfg_equal(const struct agd_pcfg *a, const struct agd_pcfg *b);
+/* A and B have the same listen addresses, in the same order. Pure. */
+bool agd_pcfg_same_listen(const struct agd_pcfg *a, const struct agd_pcfg *b);
+/* Two TSIG keys are the same (name, algorithm, secret); two unset are. */
+bool agd_tsig_equal(const knot_tsig_key_t *a, bool has_a, const knot_tsig_key_t *b, bool has_b);
+/* Two key pairs are the same (owner, algorithm, public RDATA, private or not). */
+bool agd_key_equal(const hs_key_t *a, const hs_key_t *b);
 
 /*
  * Tell the child role where the zones (their HSYNC) and the peers are, so
@@ -135,7 +171,8 @@ void agd_child_stop(agd_child_t *ac);
  * add KEY", the block's ttl), so that the parent can trust it by a
  * validated look-up once the signer serves it signed. The combinerd zone
  * needs `allow-apex-key yes`. Retried with the block's backoff until
- * combinerd answers NOERROR; logged. Not sent again until a restart (the
+ * combinerd answers NOERROR; logged. Not sent again until the block
+ * restarts (agentd restarted, or a reload that changed the block; the
  * contribution persists at combinerd).
  */
 typedef struct agd_ckey_cfg {
@@ -212,7 +249,8 @@ struct agd_boot;
 
 struct agd_parent {
 	struct agd_ddns *d;
-	struct agd_pcfg *c;
+	struct agd_pcfg cfg;            /* owned (moved from agd_ddns_cfg_t) */
+	struct agd_pcfg *c;             /* &cfg */
 	hs_trust_t *trust;
 	hs_parent_conf_t pc;
 	hs_net_server_t *srv;
@@ -224,7 +262,7 @@ struct agd_ddns {
 	uv_loop_t *loop;
 	agd_ddns_cfg_t *cfg;
 	size_t n;
-	struct agd_parent *p;
+	struct agd_parent **p;          /* each NEW (their address is stable) */
 	agd_child_t *child;
 	hs_replay_t *replay;            /* signed UPDATEs accepted, against replays */
 };
@@ -237,6 +275,18 @@ void agd_parent_boot_start(struct agd_parent *p, const knot_dname_t *child);
 int agd_parent_save_trust(struct agd_parent *p);
 /* Cancel and free what P has in flight (requests are ended unanswered). */
 void agd_parent_clear(struct agd_parent *p);
+
+/* ddnsd.c: free what a parent block's configuration owns and zero it. */
+void agd_pcfg_clear(struct agd_pcfg *c);
+/*
+ * ddnsd.c: a parent for C (moved in: *C zeroed whatever the result) in D,
+ * trust store loaded, listeners bound, pending keys looked up again.
+ * *out NEW. Errors as agd_ddns_start (WHY says which); nothing stays.
+ */
+int agd_parent_open(agd_ddns_t *d, struct agd_pcfg *c, struct agd_parent **out, char *why,
+                    size_t whylen);
+/* ddnsd.c: cancel what P has in flight, save its trust store (SAVE), close its listeners, free. */
+void agd_parent_close(struct agd_parent *p, bool save);
 
 /* ---- the NS and glue check's look-ups (parentns.c), used by parentd.c ------------------ */
 

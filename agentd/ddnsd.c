@@ -46,17 +46,23 @@ const hs_conf_rule_t agd_ddns_parent_rules[] = {
 
 
 
+void agd_pcfg_clear(struct agd_pcfg *c)
+{
+	hs_key_free(c->key);
+	if (c->has_tsig) {
+		knot_tsig_key_deinit(&c->tsig);
+	}
+	free(c->trust_path);
+	memset(c, 0, sizeof(*c));
+}
+
 void agd_ddns_cfg_free(agd_ddns_cfg_t *dc)
 {
 	if (dc == NULL) {
 		return;
 	}
 	for (size_t i = 0; i < dc->n; i++) {
-		hs_key_free(dc->p[i].key);
-		if (dc->p[i].has_tsig) {
-			knot_tsig_key_deinit(&dc->p[i].tsig);
-		}
-		free(dc->p[i].trust_path);
+		agd_pcfg_clear(&dc->p[i]);
 	}
 	free(dc->p);
 	agd_child_cfg_free(dc->child);
@@ -282,6 +288,80 @@ int agd_ddns_publish(const agd_ddns_cfg_t *dc, char **out)
 
 /* ---- start, stop, control ----------------------------------------------------------------- */
 
+int agd_parent_open(agd_ddns_t *d, struct agd_pcfg *c, struct agd_parent **out, char *why,
+                    size_t whylen)
+{
+	*out = NULL;
+	struct agd_parent *p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		agd_pcfg_clear(c);
+		return HS_ENOMEM;
+	}
+	p->cfg = *c;                    /* moved */
+	memset(c, 0, sizeof(*c));
+	p->c = &p->cfg;
+	p->d = d;
+	int ret = hs_trust_new(p->c->lookups, &p->trust);
+	if (ret == 0) {
+		ret = hs_trust_load(p->trust, p->c->trust_path, why, whylen);
+		if (ret == HS_ENOTFOUND) {
+			ret = 0;
+		} else if (ret == 0) {
+			hs_log(HS_LOG_NOTICE, p->c->zone_txt, NULL, "%zu keys restored from %s",
+			       hs_trust_count(p->trust), p->c->trust_path);
+		}
+	}
+	p->pc.zone = p->c->zone;
+	p->pc.trust = p->trust;
+	p->pc.key = p->c->key;
+	p->pc.sig0.skew = d->cfg->skew;
+	if (ret == 0) {
+		ret = hs_net_server_new(d->loop, NULL, agd_parent_on_update, p, &p->srv);
+	}
+	for (size_t k = 0; ret == 0 && k < p->c->nlisten; k++) {
+		char t[HS_ADDR_STRLEN];
+		hs_addr_format((const struct sockaddr *)&p->c->listen[k], t, sizeof(t));
+		ret = hs_net_server_listen(p->srv, (const struct sockaddr *)&p->c->listen[k],
+		                           HS_NET_UDP | HS_NET_TCP, NULL);
+		if (ret != 0) {
+			snprintf(why, whylen, "parent %s: listen %s: %s", p->c->zone_txt, t,
+			         hs_strerror(ret));
+		} else {
+			hs_log(HS_LOG_INFO, p->c->zone_txt, NULL,
+			       "UPDATE receiver on %s, primary %s, trust store %s", t,
+			       p->c->primary_txt, p->c->trust_path);
+		}
+	}
+	if (ret != 0) {
+		agd_parent_close(p, false);
+		return ret;
+	}
+	/* keys left pending by the last run: look them up again */
+	for (size_t k = 0; k < hs_trust_count(p->trust); k++) {
+		const hs_trust_entry_t *e = hs_trust_get(p->trust, k);
+		if (e->state == HS_TRUST_PENDING && !e->manual_needed) {
+			agd_parent_boot_start(p, e->child);
+		}
+	}
+	*out = p;
+	return 0;
+}
+
+void agd_parent_close(struct agd_parent *p, bool save)
+{
+	if (p == NULL) {
+		return;
+	}
+	agd_parent_clear(p);
+	if (save && p->trust != NULL) {
+		(void)agd_parent_save_trust(p);
+	}
+	hs_net_server_close(p->srv);
+	hs_trust_free(p->trust);
+	agd_pcfg_clear(&p->cfg);
+	free(p);
+}
+
 int agd_ddns_start(uv_loop_t *loop, agd_cfg_t *cfg, agd_ddns_t **out, char *why, size_t whylen)
 {
 	*out = NULL;
@@ -301,51 +381,12 @@ int agd_ddns_start(uv_loop_t *loop, agd_cfg_t *cfg, agd_ddns_t **out, char *why,
 		return HS_ENOMEM;
 	}
 	for (size_t i = 0; i < d->cfg->n; i++) {
-		struct agd_parent *p = &d->p[d->n++];
-		p->d = d;
-		p->c = &d->cfg->p[i];
-		int ret = hs_trust_new(p->c->lookups, &p->trust);
-		if (ret == 0) {
-			ret = hs_trust_load(p->trust, p->c->trust_path, why, whylen);
-			if (ret == HS_ENOTFOUND) {
-				ret = 0;
-			} else if (ret == 0) {
-				hs_log(HS_LOG_NOTICE, p->c->zone_txt, NULL, "%zu keys restored from %s",
-				       hs_trust_count(p->trust), p->c->trust_path);
-			}
-		}
-		p->pc.zone = p->c->zone;
-		p->pc.trust = p->trust;
-		p->pc.key = p->c->key;
-		p->pc.sig0.skew = d->cfg->skew;
-		if (ret == 0) {
-			ret = hs_net_server_new(loop, NULL, agd_parent_on_update, p, &p->srv);
-		}
-		for (size_t k = 0; ret == 0 && k < p->c->nlisten; k++) {
-			char t[HS_ADDR_STRLEN];
-			hs_addr_format((const struct sockaddr *)&p->c->listen[k], t, sizeof(t));
-			ret = hs_net_server_listen(p->srv, (const struct sockaddr *)&p->c->listen[k],
-			                           HS_NET_UDP | HS_NET_TCP, NULL);
-			if (ret != 0) {
-				snprintf(why, whylen, "parent %s: listen %s: %s", p->c->zone_txt, t,
-				         hs_strerror(ret));
-			} else {
-				hs_log(HS_LOG_INFO, p->c->zone_txt, NULL,
-				       "UPDATE receiver on %s, primary %s, trust store %s", t,
-				       p->c->primary_txt, p->c->trust_path);
-			}
-		}
+		int ret = agd_parent_open(d, &d->cfg->p[i], &d->p[d->n], why, whylen);
 		if (ret != 0) {
 			agd_ddns_stop(d);
 			return ret;
 		}
-		/* keys left pending by the last run: look them up again */
-		for (size_t k = 0; k < hs_trust_count(p->trust); k++) {
-			const hs_trust_entry_t *e = hs_trust_get(p->trust, k);
-			if (e->state == HS_TRUST_PENDING && !e->manual_needed) {
-				agd_parent_boot_start(p, e->child);
-			}
-		}
+		d->n++;
 	}
 	int ret = agd_child_start(loop, d->cfg->child, cfg, &d->child);
 	d->cfg->child = NULL;      /* taken over, even on error */
@@ -379,10 +420,7 @@ void agd_ddns_stop(agd_ddns_t *d)
 	}
 	agd_child_stop(d->child);
 	for (size_t i = 0; i < d->n; i++) {
-		struct agd_parent *p = &d->p[i];
-		agd_parent_clear(p);
-		hs_net_server_close(p->srv);
-		hs_trust_free(p->trust);
+		agd_parent_close(d->p[i], false);
 	}
 	free(d->p);
 	hs_replay_free(d->replay);
@@ -394,7 +432,7 @@ static json_t *trust_json(agd_ddns_t *d)
 {
 	json_t *arr = json_array();
 	for (size_t i = 0; arr != NULL && i < d->n; i++) {
-		struct agd_parent *p = &d->p[i];
+		struct agd_parent *p = d->p[i];
 		for (size_t k = 0; k < hs_trust_count(p->trust); k++) {
 			const hs_trust_entry_t *e = hs_trust_get(p->trust, k);
 			char child[KNOT_DNAME_TXT_MAXLEN + 1];
@@ -437,7 +475,7 @@ json_t *agd_ddns_control(agd_ddns_t *d, const char *cmd)
 	int last = 0;
 	time_t now = time(NULL);
 	for (size_t i = 0; i < d->n; i++) {
-		struct agd_parent *p = &d->p[i];
+		struct agd_parent *p = d->p[i];
 		bool changed = false;
 		for (size_t k = 0; k < hs_trust_count(p->trust);) {
 			const hs_trust_entry_t *e = hs_trust_get(p->trust, k);

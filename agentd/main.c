@@ -892,7 +892,9 @@ static void on_stop(int signum, void *arg)
  * SIGHUP: read the configuration again. On error the old one stays. The
  * identity cannot change without a restart (peers and zones are about
  * it); listen addresses and the control socket take effect at restart.
- * Timers, resolver, key, hsyncd and the static zones change at once.
+ * Timers, resolver, key, hsyncd and the static zones change at once, and
+ * so do the parent and child blocks (agd_ddns_reload: added ones start,
+ * removed ones stop, changed ones restart, unchanged ones run on).
  */
 static void on_reload(int signum, void *arg)
 {
@@ -949,6 +951,9 @@ static void on_reload(int signum, void *arg)
 		}
 	}
 	agd_cfg_free(old);
+	/* parent and child blocks: added start, removed stop, changed restart */
+	(void)agd_ddns_reload(a->loop, &a->ddns, cfg);
+	agd_ddns_attach(a->ddns, &a->zones, a->peers);
 	agd_syncd_reload(a->syncd);
 	hs_daemon_log_level(cfg->conf, a->verbosity);
 	save(a);
