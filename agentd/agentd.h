@@ -34,6 +34,7 @@
 #define AGD_MAX_ADDRS 16
 #define AGD_MAX_NS 16
 #define AGD_MAX_HSYNC 16
+#define AGD_MAX_PARENTNS 16
 #define AGD_REPLAY_MAX 65536
 
 /* A local server we talk to: combinerd or hsyncd, with its TSIG key. */
@@ -43,6 +44,12 @@ typedef struct agd_server {
 	const knot_tsig_key_t *key;     /* borrowed from the key files; NULL = none */
 	char text[64];
 } agd_server_t;
+
+/* `parent-nameserver ZONE ADDRESS`: ask ADDRESS for delegations in ZONE. */
+typedef struct agd_parentns {
+	knot_dname_storage_t zone;      /* the parent zone, lower case */
+	struct sockaddr_storage addr;   /* port 53 unless given */
+} agd_parentns_t;
 
 /* A zone of the configuration (static intent, the fallback to hsyncd). */
 typedef struct agd_zone_cfg {
@@ -79,6 +86,8 @@ typedef struct agd_cfg {
 	agd_zone_cfg_t *zones;
 	struct agd_ddns_cfg *ddns;      /* parent role (agentd/ddns.h); NULL = none */
 	hs_proc_timers_t sync_timers;   /* waits of the multi-signer processes (syncd.c) */
+	size_t nparentns;               /* parent's servers given by hand (syncpns.c) */
+	agd_parentns_t parentns[AGD_MAX_PARENTNS];
 } agd_cfg_t;
 
 /* The rules (schema) of agentd's configuration. */

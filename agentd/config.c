@@ -53,6 +53,8 @@ const hs_conf_rule_t agd_conf_rules[] = {
 	DUR("dnskey-wait-min"), DUR("ds-wait-min"), DUR("ns-wait-min"), DUR("parent-poll"),
 	{ .keyword = "peer-nameserver", .flags = HS_CONF_REPEAT, .min = 2, .max = 2,
 	  .kind = { HS_CONF_NAME, HS_CONF_ADDR } },
+	{ .keyword = "parent-nameserver", .flags = HS_CONF_REPEAT, .min = 2, .max = 2,
+	  .kind = { HS_CONF_NAME, HS_CONF_ADDR } },
 	{ .keyword = "zone", .flags = HS_CONF_UNIQUE, .min = 1, .max = 1,
 	  .kind = { HS_CONF_NAME }, .block = zone_rules },
 	{ .keyword = "parent", .flags = HS_CONF_UNIQUE, .min = 1, .max = 1,
@@ -358,6 +360,21 @@ static int resolve(agd_cfg_t *cfg, char *err, size_t errlen)
 	    (ret = duration(conf, "ns-wait-min", 0, 86400 * 30, &pt->ns_wait_min, err, errlen)) != 0 ||
 	    (ret = duration(conf, "parent-poll", 1, 86400, &pt->parent_poll, err, errlen)) != 0) {
 		return ret;
+	}
+
+	/* the parent's servers for the delegation NS look-up (syncpns.c) */
+	for (s = hs_conf_first(conf, "parent-nameserver"); s; s = hs_conf_next(s, "parent-nameserver")) {
+		if (cfg->nparentns == AGD_MAX_PARENTNS) {
+			return hs_conf_error(s, err, errlen, "parent-nameserver: more than %d",
+			                     AGD_MAX_PARENTNS);
+		}
+		agd_parentns_t *pn = &cfg->parentns[cfg->nparentns];
+		if ((ret = hs_conf_name(s, 0, pn->zone, err, errlen)) != 0 ||
+		    (ret = hs_conf_addr(s, 1, 53, &pn->addr, err, errlen)) != 0) {
+			return ret;
+		}
+		knot_dname_to_lower(pn->zone);
+		cfg->nparentns++;
 	}
 
 	cfg->state_dir = AGD_DEFAULT_STATE_DIR;

@@ -5,8 +5,9 @@
  * NOTIFYs), the zone's HSYNC, our configured NS, the peers' verified SYNCs
  * and their states; what the machine asks for is done here: our SYNC to
  * every OPERATIONAL peer of the zone at once, the TSIG UPDATE to our
- * combinerd, look-ups of the parent's DS and NS and of the DNSKEY set
- * served, through the resolver. This file holds the zones and their
+ * combinerd, look-ups of the parent's DS and of the DNSKEY set served
+ * through the resolver, and of the parent's NS at the parent's servers
+ * (syncpns.c). This file holds the zones and their
  * state, the logging of what changed, the machine (tick) and the daemon's
  * entry points; the queries in flight and their answers are in syncdio.c.
  */
@@ -256,8 +257,8 @@ static void ztick(agd_syncd_t *sd, struct szone *z, time_t now)
 		                          (const struct sockaddr *)&cfg->resolver, true);
 	}
 	if (bits & HS_PROC_DO_PARENT_NS) {
-		(void)agd_syncd_dns_query(sd, Q_NS, z->name, NULL, KNOT_RRTYPE_NS,
-		                          (const struct sockaddr *)&cfg->resolver, true);
+		/* not through the resolver: it answers the child's apex NS (syncpns.c) */
+		agd_syncd_parent_ns(sd, z);
 	}
 	if (bits & HS_PROC_DO_PUBLISHED) {
 		look_published(sd, z);
@@ -340,6 +341,7 @@ void agd_syncd_free(agd_syncd_t *sd)
 	while (sd->zones != NULL) {
 		struct szone *z = sd->zones;
 		sd->zones = z->next;
+		agd_syncd_parent_ns_cancel(z);
 		agd_syncd_zsave(z);
 		hs_proc_free(z->proc);
 		free(z->path);

@@ -21,9 +21,10 @@
 #include "common/net.h"
 #include "libhsync/tsig.h"
 
-enum qkind { Q_APEX_SOA, Q_APEX_DNSKEY, Q_SYNC, Q_RFI, Q_UPDATE, Q_DS, Q_NS, Q_PUBLISHED };
+enum qkind { Q_APEX_SOA, Q_APEX_DNSKEY, Q_SYNC, Q_RFI, Q_UPDATE, Q_DS, Q_PUBLISHED };
 
 struct szone;
+struct agd_pns;
 
 struct sq {
 	struct sq *next;
@@ -56,6 +57,7 @@ struct szone {
 	time_t retry;           /* combiner UPDATE not before */
 	time_t resync;          /* a SYNC failed: send our part again then (0: no) */
 	unsigned resync_n;      /* failures in a row (backs off to 64 s) */
+	struct agd_pns *pns;    /* the parent NS look-up in flight (syncpns.c), or NULL */
 	char last_status[512];
 };
 
@@ -101,5 +103,15 @@ void agd_syncd_send_sync(agd_syncd_t *sd, struct szone *z, const knot_dname_t *o
 void agd_syncd_send_rfis(agd_syncd_t *sd, struct szone *z);
 /* Plan the merge and, if it changed, send the UPDATE to our combinerd. */
 void agd_syncd_combiner_update(agd_syncd_t *sd, struct szone *z, time_t now);
+
+/* ---- syncpns.c ---- */
+
+/*
+ * Read Z's delegation NS from its parent's servers (agentd/pns.h) and give
+ * it to Z's process (hs_proc_parent_ns); nothing while one is in flight.
+ */
+void agd_syncd_parent_ns(agd_syncd_t *sd, struct szone *z);
+/* Stop Z's parent NS look-up, if any (nothing reaches the process). */
+void agd_syncd_parent_ns_cancel(struct szone *z);
 
 #endif /* HS_AGENTD_SYNCDINT_H */

@@ -2,7 +2,8 @@
  * agentd/syncdio.c -- the network side of syncd: the queries in flight and
  * their answers. Our signer's apex from hsyncd (SOA, then DNSKEY), our SYNC
  * and RFIs to the peers, the TSIG UPDATE to our combinerd, and the parent
- * DS/NS and served DNSKEY look-ups through the resolver. The zones, the
+ * DS and served DNSKEY look-ups through the resolver (the parent's NS is
+ * read at the parent's servers: syncpns.c). The zones, the
  * machine and the daemon's entry points are in syncd.c.
  */
 #include <stdio.h>
@@ -494,19 +495,15 @@ static void sq_cb(int err, const uint8_t *msg, size_t len, void *arg)
 	case Q_UPDATE:
 		update_answer(sd, z, q, err, msg, len);
 		break;
-	case Q_DS:
-	case Q_NS: {
-		uint16_t t = q->kind == Q_DS ? KNOT_RRTYPE_DS : KNOT_RRTYPE_NS;
+	case Q_DS: {
 		uint16_t rcode = 0;
 		int ret = err != 0 ? err : hs_xfr_check_answer(msg, len, q->pkt, &q->tsig, &rcode, NULL);
 		if (ret != 0 && !(ret == HS_EXFR_RCODE && rcode == KNOT_RCODE_NXDOMAIN)) {
-			hs_log_code(HS_LOG_INFO, ret, z->txt, cfg->resolver_txt, "%s look-up",
-			            t == KNOT_RRTYPE_DS ? "DS" : "NS");
+			hs_log_code(HS_LOG_INFO, ret, z->txt, cfg->resolver_txt, "DS look-up");
 			break;
 		}
-		knot_rrset_t *rr = ret == 0 ? answer_rrset(msg, len, z->name, t) : NULL;
-		ret = t == KNOT_RRTYPE_DS ? hs_proc_parent_ds(z->proc, rr, now) :
-		      hs_proc_parent_ns(z->proc, rr, now);
+		knot_rrset_t *rr = ret == 0 ? answer_rrset(msg, len, z->name, KNOT_RRTYPE_DS) : NULL;
+		(void)hs_proc_parent_ds(z->proc, rr, now);
 		knot_rrset_free(rr, NULL);
 		z->kick = true;
 		break;

@@ -50,6 +50,10 @@ for x in a b c; do
 	msync_agent "$x"
 	sed -i "s/dnskey-wait 0; ds-wait 0; ns-wait 0; parent-poll 2s/dnskey-wait ${WAIT}s; ds-wait ${WAIT}s; ns-wait 0; parent-poll 1s/" "$W/$x.conf"
 	grep -q "ds-wait ${WAIT}s" "$W/$x.conf" || fail "waits not set in $x.conf"
+	# the parent's NS is read at com.'s server (no recursion), which listens
+	# on $P_NAMED, not on port 53 of the address its NS name has
+	echo "parent-nameserver com 127.0.0.1@$P_NAMED" >>"$W/$x.conf"
+	"$BIN/agentd" -n -f "$W/$x.conf" || fail "agentd -n $x.conf (parent-nameserver)"
 done
 parent_child a
 # stamp every line of a's log with the time it was seen

@@ -16,11 +16,9 @@
 #          the DS follows, DS-Wait, and only then c's keys leave the signers
 # The zone verifies at every signer (and validates through the resolver)
 # at each step.
-# Known to fail (first written): agentd reads "the parent's NS" by asking
-# its validating resolver for the zone's NS (syncd.c, Q_NS), which answers
-# the child's own apex NS, not the delegation; so the join ends, and the
-# leave's NS-Wait begins, as soon as the child's signer serves the new NS,
-# before the parent has it.
+# agentd reads "the parent's NS" at the parent's server without recursion
+# (the referral), not from its validating resolver, which answers the
+# child's own apex NS; `parent-nameserver com ADDR` points it at named.
 . "$HSYNC_TOP/test/integration/lib.sh"
 . "$TOP/test/data/agentd-lab.sh"
 . "$TOP/test/data/msync-lib.sh"
@@ -57,6 +55,10 @@ for x in a b c; do
 	msync_agent "$x"
 	sed -i "s/dnskey-wait 0; ds-wait 0; ns-wait 0; parent-poll 2s/dnskey-wait ${WAIT}s; ds-wait ${WAIT}s; ns-wait ${WAIT}s; parent-poll 1s/" "$W/$x.conf"
 	grep -q "ns-wait ${WAIT}s; parent-poll 1s" "$W/$x.conf" || fail "waits not set in $x.conf"
+	# the parent's NS is read at com.'s server (no recursion), which listens
+	# on $P_NAMED, not on port 53 of the address its NS name has
+	echo "parent-nameserver com 127.0.0.1@$P_NAMED" >>"$W/$x.conf"
+	"$BIN/agentd" -n -f "$W/$x.conf" || fail "agentd -n $x.conf (parent-nameserver)"
 done
 # replace: the first UPDATE must also remove the NS the delegation had before
 # (ns1.owner.test.), which delta mode never told the parent and so never
