@@ -13,7 +13,10 @@
 #   (f) a parent block whose new listen address is taken: logged, the old
 #       listener keeps answering
 #   (d) the child block removed by SIGHUP: logged, no more UPDATEs
-#   unchanged blocks are counted, not restarted
+#   unchanged blocks are counted, not restarted; the child block added again
+#   sends what it missed (what the parent was told is on disk); a changed
+#   child option restarts the block; a parent's listen address moved to a
+#   free port is rebound (the old one closed, the trust store kept)
 . "$HSYNC_TOP/test/integration/lib.sh"
 . "$TOP/test/data/ddnsd-lab.sh"
 
@@ -223,3 +226,40 @@ since child "$mc" "delegation" && fail "(d) the removed child still works: $(sin
 since agentd "$ma" "UPDATE from" && fail "(d) the parent got an UPDATE after the child block was removed"
 kill -0 "$PID_child" || fail "(d) the child agentd died"
 ok "(d) the child block removed by SIGHUP: logged, no more UPDATEs"
+
+# --- the child block back: it starts from what the parent was told (on disk)
+# and sends the change it missed; then a changed option restarts it
+{ cat "$W/child-base.conf"; child_block "$CKEY"; } >"$W/child.conf"
+m=$(mark child)
+kill -HUP "$PID_child"
+wait_for 10 since child "$m" "child.parent.example.: reload: child block added: started" ||
+	{ tail "$W/child.log"; fail "the child block added again is not logged"; }
+ns3ok() { [ "$(at_named2 $C NS)" = "ns1.$C ns2.$C ns3.$C " ]; }
+wait_for 40 ns3ok || { tail -10 "$W/child.log"; fail "the re-added child did not send ns3: $(at_named2 $C NS)"; }
+since child "$m" "key bootstrap" && fail "the re-added child bootstrapped again"
+ok "a child block added again sends what it missed (ns3 reaches the parent), no new bootstrap"
+sed -i 's/^\trefresh 1s$/\trefresh 2s/' "$W/child.conf"
+m=$(mark child)
+kill -HUP "$PID_child"
+wait_for 10 since child "$m" "child.parent.example.: reload: child block changed: restarted" ||
+	{ tail "$W/child.log"; fail "a changed child block is not restarted"; }
+since child "$m" "reload: delegation blocks: 0 parent and 0 child unchanged" >/dev/null ||
+	fail "a changed child block counted as unchanged"
+ok "a child block with an option changed (refresh) is restarted, logged"
+
+# --- a parent block whose listen address moves to a free port: rebound
+P_RECV2=$(free_port)
+while [ "$P_RECV2" = "$P_RECV" ] || [ "$P_RECV2" = "$P_NAMED2" ] || [ "$P_RECV2" = "$P_NAMED" ] ||
+	[ "$P_RECV2" = "$P_KNOT" ] || [ "$P_RECV2" = "$P_UB" ] || [ "$P_RECV2" = "$P_AGENT" ]; do
+	P_RECV2=$(free_port)
+done
+sed -i "s/^\tlisten 127.0.0.1@$P_RECV$/\tlisten 127.0.0.1@$P_RECV2/" "$W/agentd.conf"
+m=$(mark agentd)
+kill -HUP "$PID_agentd"
+wait_for 10 since agentd "$m" "parent.example.: reload: parent block changed: restarted, listeners rebound, 1 keys in the trust store" ||
+	{ tail "$W/agentd.log"; fail "the parent's new listen address is not logged"; }
+$SEND keystate child.parent.example 11727 >"$W/ks2.bin"
+[ "$($SEND send "$P_RECV2" "$W/ks2.bin" | sed 's/.* \(ks=[^ ]*\)$/\1/')" = "ks=11727:4" ] ||
+	fail "the new listener does not answer KeyState 4"
+ss -Hltun "sport = :$P_RECV" | grep -q . && fail "the old listener is still bound: $(ss -Hltun "sport = :$P_RECV")"
+ok "a parent block's listen address changed: rebound to the new one, the old one closed, trust kept"
