@@ -388,9 +388,11 @@ static void resp_cb(int err, const uint8_t *msg, size_t len, void *arg)
 		return;
 	}
 	if (rcode != KNOT_RCODE_NOERROR) {
-		char what[128];
-		snprintf(what, sizeof(what), "the parent answered our UPDATE with RCODE %u (EDE %d)",
-		         rcode, (int)ede);
+		char what[512], text[300];
+		const knot_lookup_t *rl = knot_lookup_by_id(knot_rcode_names, rcode);
+		(void)hs_deleg_response_ede(msg, len, &ede, text, sizeof(text));
+		snprintf(what, sizeof(what), "the parent answered our UPDATE with %s (EDE %d%s%s)",
+		         rl != NULL ? rl->name : "?", (int)ede, text[0] ? ": " : "", text);
 		if (ede == HS_EDE_SIG0_BADKEY) {
 			ch->st = CS_BOOT;       /* BADKEY: bootstrap again */
 			hs_log(HS_LOG_WARNING, ch->c->zone_txt, t, "%s: bootstrapping again", what);
@@ -617,7 +619,10 @@ static void fetch_cb(struct hs_xfr_fetch_result *res, void *arg)
 	}
 	bool changed = false;
 	hs_chgs_clear(&ch->chgs);
-	ret = hs_deleg_changes(ch->told, now, ch->c->mode, &ch->chgs, &changed);
+	/* never told (no state): replace, so what the parent held before us
+	 * (the owner's old NS, an old DS) goes; differences after that */
+	ret = hs_deleg_changes(ch->told, now, ch->told == NULL ? HS_DELEG_REPLACE : ch->c->mode,
+	                       &ch->chgs, &changed);
 	if (ret != 0 || !changed) {
 		hs_zone_free(now);
 		if (ret != 0) {
