@@ -201,6 +201,8 @@ and says HELLO, then sends heartbeats. hsync-ctl peers, at each agent:"
 UP=$JP          # the resolver that validates lab., com. and example.com.
 for x in a b; do
 	msync_agent "$x"
+	# com.'s server listens on a lab port: where to read com.'s delegation NS
+	echo "parent-nameserver com 127.0.0.1@$P_NAMED" >>"$W/$x.conf"
 done
 # both agents know the child's SIG(0) key and publish it at the apex through
 # their combinerd; only a (first ON SIGN identity in HSYNC) tells the parent
@@ -293,10 +295,10 @@ bootstraps it with a self-signed UPDATE; the receiver holds it as pending
 and looks the KEY up at example.com.'s apex through its validating
 resolver. The answer validates (com.'s DS -> a's KSK -> the signed KEY),
 so the key becomes trusted with no one's hand on it. Then a sends a
-SIG(0)-signed UPDATE with example.com.'s new DS set and NS set; the
-receiver checks each DS against the child's validated DNSKEY RRset and
-each NS against the child's validated NS RRset, and hands the change to
-named."
+SIG(0)-signed UPDATE with example.com.'s new DS set and NS set (the first
+one replaces both, so the owner's old NS goes); the receiver checks each
+DS against the child's validated DNSKEY RRset and each NS against the
+child's validated NS RRset, and hands the change to named."
 for x in a b; do
 	echo "signer $x: example.com. KEY $(kdig +short +time=1 +retry=0 @127.0.0.1 -p "$(signer_port "$x")" example.com KEY | cut -c1-40)..."
 done | say
@@ -308,10 +310,10 @@ echo "the parent's trust store (hsync-ctl -s $W/parent.ctl trust):"
 pctl trust | say
 pctl trust | grep -q '"via": "manual"' && fail "the key was trusted by hand, not by the validated look-up"
 WANT_DS="$(printf '%s\n' "$(own_ksk a)" "$(own_ksk b)" | sort -n | tr '\n' ' ')"
-ds_union() { [ "$(ds_tags)" = "$WANT_DS" ]; }
+ds_union() { [ "$(ds_tags)" = "$WANT_DS" ] && [ "$(ns_at_parent)" = "$(ns_line a)" ]; }
 wait_for 40 ds_union || {
 	tail -15 "$W/agent_a.log"; tail -15 "$W/pagent.log"
-	fail "com.'s DS for example.com.: $(ds_tags), wanted $WANT_DS"
+	fail "com.'s delegation for example.com.: DS $(ds_tags), wanted $WANT_DS; NS $(ns_at_parent), wanted $(ns_line a)"
 }
 echo
 echo "agent a (the child's side):"
@@ -323,7 +325,7 @@ echo "com. at named now:"
 	kdig +noall +authority +norec +time=1 +retry=0 @127.0.0.1 -p "$P_NAMED" example.com. NS
 	kdig +noall +answer +norec +time=1 +retry=0 @127.0.0.1 -p "$P_NAMED" example.com. DS
 } | say
-ok "com.'s DS for example.com. is the providers' set: KSK $(own_ksk a) (a) and $(own_ksk b) (b) ($(elapsed))"
+ok "com.'s DS for example.com. is the providers' set: KSK $(own_ksk a) (a) and $(own_ksk b) (b); its NS is the providers' NS union, the owner's old NS gone ($(elapsed))"
 
 # ---------------------------------------------------------------------------
 step "dnssec-verify on each signer's zone" \
