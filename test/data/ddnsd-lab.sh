@@ -95,26 +95,7 @@ EOF
 			awk '$1 ~ /parent\.example\.$/ && $1 !~ /^_dns/' >>"$W/named/parent.zone"
 		grep -q "TYPE66" "$W/named/parent.zone" || fail "no DSYNC for the parent zone"
 	fi
-	cat >"$W/named/named.conf" <<EOF
-options {
-	directory "$W/named";
-	listen-on port $P_NAMED { 127.0.0.1; };
-	listen-on-v6 { none; };
-	pid-file none;
-	session-keyfile "$W/named/session.key";
-	recursion no;
-	dnssec-validation no;
-};
-controls { };
-include "$W/pupd.key";
-zone "parent.example." {
-	type primary;
-	file "parent.zone";
-	allow-update { key pupd; };
-	allow-transfer { 127.0.0.1; };
-	$policy
-};
-EOF
+	named_primary "$W/named" "$P_NAMED" parent.example. parent.zone ${policy:+"$policy"}
 	bg named named -g -c "$W/named/named.conf"
 	wait_for 10 kdig +short @127.0.0.1 -p "$P_NAMED" SOA parent.example. ||
 		fail "named did not start: $(tail "$W/named.log")"

@@ -3,6 +3,7 @@
 # example.com. (owner knotd -> combinerd_X -> knotd signer_X -> hsyncd_X ->
 # agentd X). Ports in $OP, $CP_X, $SP_X, $HP_X (set before use).
 #
+#   msync_up X...         all of the below for each X, until the signers serve
 #   msync_keys X...       TSIG keys (xfr, signer-X, hsd-X, agent-X) in $W/keys.conf
 #   msync_owner X...      owner knotd, HSYNC "ON AGENT SIGN agent-X.lab. ." per X
 #   msync_combinerd X / msync_signer X / msync_hsyncd X / msync_agent X
@@ -119,6 +120,29 @@ EOF
 	} >"$W/owner/knot.conf"
 	bg owner knotd -c "$W/owner/knot.conf"
 	wait_for 10 kdig +short +time=1 +retry=0 @127.0.0.1 -p "$OP" example.com SOA || fail "owner knotd"
+}
+
+# msync_up X...: keys and ports, the owner (HSYNC from MSYNC_HSYNC, or one
+# ON record per X) and each X's combinerd, signer and hsyncd; returns when
+# every signer serves the zone.
+msync_up() {
+	local x
+	msync_keys "$@"
+	new_port; OP=$NEWPORT
+	for x in "$@"; do
+		new_port; eval "CP_$x=$NEWPORT"
+		new_port; eval "SP_$x=$NEWPORT"
+		new_port; eval "HP_$x=$NEWPORT"
+	done
+	msync_owner "$@"
+	for x in "$@"; do
+		msync_combinerd "$x"
+		msync_signer "$x"
+		msync_hsyncd "$x"
+	done
+	for x in "$@"; do
+		wait_for 30 signer_up "$x" || { tail -20 "$W/signer_$x.log"; fail "signer $x does not serve the zone"; }
+	done
 }
 
 msync_combinerd() {

@@ -81,26 +81,7 @@ EOF
 	} >"$W/named/com.zone"
 	grep -q TYPE66 "$W/named/com.zone" || fail "no DSYNC for com."
 	[ "$(grep -c ' DS ' "$W/named/com.zone")" = "$#" ] || fail "initial DS: $(grep ' DS ' "$W/named/com.zone")"
-	cat >"$W/named/named.conf" <<EOF
-options {
-	directory "$W/named";
-	listen-on port $P_NAMED { 127.0.0.1; };
-	listen-on-v6 { none; };
-	pid-file none;
-	session-keyfile "$W/named/session.key";
-	recursion no;
-	dnssec-validation no;
-};
-controls { };
-include "$W/pupd.key";
-zone "com." {
-	type primary;
-	file "com.zone";
-	allow-update { key pupd; };
-	allow-transfer { 127.0.0.1; };
-	dnssec-policy default;
-};
-EOF
+	named_primary "$W/named" "$P_NAMED" com. com.zone "dnssec-policy default;"
 	bg named named -g -c "$W/named/named.conf"
 	psigned() { kdig +short +norec +time=1 +retry=0 @127.0.0.1 -p "$P_NAMED" com. DNSKEY | grep -q '^257 '; }
 	wait_for 20 psigned || fail "named did not sign com.: $(tail "$W/named.log")"

@@ -138,3 +138,35 @@ EOC
 		done
 	} >"$f"
 }
+
+# named_primary DIR PORT ZONE FILE [ZONE-LINE...]: $DIR/named.conf for a
+# named on 127.0.0.1@PORT (no recursion, no validation), primary for ZONE
+# from $DIR/FILE, taking TSIG UPDATEs signed with key pupd ($W/pupd.key),
+# giving transfers to 127.0.0.1; each ZONE-LINE ("dnssec-policy default;")
+# is added to the zone clause.
+named_primary() {
+	local dir=$1 port=$2 zone=$3 file=$4 l
+	shift 4
+	{
+		cat <<EOC
+options {
+	directory "$dir";
+	listen-on port $port { 127.0.0.1; };
+	listen-on-v6 { none; };
+	pid-file none;
+	session-keyfile "$dir/session.key";
+	recursion no;
+	dnssec-validation no;
+};
+controls { };
+include "$W/pupd.key";
+zone "$zone" {
+	type primary;
+	file "$file";
+	allow-update { key pupd; };
+	allow-transfer { 127.0.0.1; };
+EOC
+		for l in "$@"; do printf '\t%s\n' "$l"; done
+		echo '};'
+	} >"$dir/named.conf"
+}

@@ -47,25 +47,7 @@ ns1 A 127.0.0.1
 child NS ns1.child
 ns1.child A 127.0.0.1
 EOF
-cat >"$W/named2/named.conf" <<EOF
-options {
-	directory "$W/named2";
-	listen-on port $P_NAMED2 { 127.0.0.1; };
-	listen-on-v6 { none; };
-	pid-file none;
-	session-keyfile "$W/named2/session.key";
-	recursion no;
-	dnssec-validation no;
-};
-controls { };
-include "$W/pupd.key";
-zone "parent.example." {
-	type primary;
-	file "parent.zone";
-	allow-update { key pupd; };
-	allow-transfer { 127.0.0.1; };
-};
-EOF
+named_primary "$W/named2" "$P_NAMED2" parent.example. parent.zone
 bg named2 named -g -c "$W/named2/named.conf"
 wait_for 10 kdig +short @127.0.0.1 -p "$P_NAMED2" SOA parent.example. ||
 	fail "the second named did not start: $(tail "$W/named2.log")"

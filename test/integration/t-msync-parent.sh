@@ -23,22 +23,7 @@ NSMGMT=1
 lab_agents a b c
 lab_start
 
-msync_keys a b c
-new_port; OP=$NEWPORT
-for x in a b c; do
-	new_port; eval "CP_$x=$NEWPORT"
-	new_port; eval "SP_$x=$NEWPORT"
-	new_port; eval "HP_$x=$NEWPORT"
-done
-MSYNC_HSYNC="a b c-off" msync_owner a b c
-for x in a b c; do
-	msync_combinerd "$x"
-	msync_signer "$x"
-	msync_hsyncd "$x"
-done
-for x in a b c; do
-	wait_for 30 signer_up "$x" || fail "signer $x does not serve a signed zone"
-done
+MSYNC_HSYNC="a b c-off" msync_up a b c
 
 # --- the parent: com. at named, agentd in the parent role ---------------------------
 parent_start a b
@@ -56,18 +41,7 @@ for x in a b c; do
 	"$BIN/agentd" -n -f "$W/$x.conf" || fail "agentd -n $x.conf (parent-nameserver)"
 done
 parent_child a
-# stamp every line of a's log with the time it was seen
-# (python3 itself is the background process, so cleanup stops it by PID)
-STAMPER='import sys, time, os
-p = sys.argv[1]
-while not os.path.exists(p): time.sleep(0.05)
-f = open(p)
-while True:
-    l = f.readline()
-    if not l:
-        time.sleep(0.05); continue
-    print("%.2f %s" % (time.time(), l), end="")'
-bg stamp_a python3 -u -c "$STAMPER" "$W/agent_a.log"
+stamp_agent a   # $W/stamp_a.log: a's log lines with the time each was seen
 for x in a b c; do agent_start "$x"; done
 for x in a b c; do
 	for y in a b c; do

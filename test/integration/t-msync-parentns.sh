@@ -29,22 +29,7 @@ NSMGMT=2
 lab_agents a b c
 lab_start
 
-msync_keys a b c
-new_port; OP=$NEWPORT
-for x in a b c; do
-	new_port; eval "CP_$x=$NEWPORT"
-	new_port; eval "SP_$x=$NEWPORT"
-	new_port; eval "HP_$x=$NEWPORT"
-done
-MSYNC_HSYNC="a b c-off" msync_owner a b c
-for x in a b c; do
-	msync_combinerd "$x"
-	msync_signer "$x"
-	msync_hsyncd "$x"
-done
-for x in a b c; do
-	wait_for 30 signer_up "$x" || fail "signer $x does not serve a signed zone"
-done
+MSYNC_HSYNC="a b c-off" msync_up a b c
 
 parent_start a b
 [ "$(ns_at_parent)" = "ns1.owner.test." ] || fail "initial NS at named: $(ns_at_parent)"

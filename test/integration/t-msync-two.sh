@@ -19,22 +19,7 @@ lab_agents a b
 lab_start
 ok "identity zone lab. signed and validated"
 
-msync_keys a b
-new_port; OP=$NEWPORT
-for x in a b; do
-	new_port; eval "CP_$x=$NEWPORT"
-	new_port; eval "SP_$x=$NEWPORT"
-	new_port; eval "HP_$x=$NEWPORT"
-done
-msync_owner a b
-for x in a b; do
-	msync_combinerd "$x"
-	msync_signer "$x"
-	msync_hsyncd "$x"
-done
-for x in a b; do
-	wait_for 30 signer_up "$x" || { tail -20 "$W/signer_$x.log"; fail "signer $x does not serve a signed zone"; }
-done
+msync_up a b
 ok "owner -> combinerd -> signed by knotd, for a and b"
 
 for x in a b; do
