@@ -72,6 +72,7 @@ void agd_child_cfg_free(agd_child_cfg_t *cc)
 		agd_ccfg_clear(&cc->c[i]);
 	}
 	free(cc->c);
+	agd_ctmpl_free(cc->all);
 	free(cc);
 }
 
@@ -90,18 +91,10 @@ static int dur(const hs_conf_stmt_t *blk, const char *kw, uint64_t min, uint64_t
 	return ret;
 }
 
-static int ccfg_load(const agd_cfg_t *cfg, const hs_conf_stmt_t *blk, struct ccfg *c,
-                     char *err, size_t errlen)
+int agd_ccfg_opts_load(const agd_cfg_t *cfg, const hs_conf_stmt_t *blk, struct ccfg *c,
+                       char *err, size_t errlen)
 {
-	int ret = hs_conf_name(blk, 0, c->zone, err, errlen);
-	if (ret != 0) {
-		return ret;
-	}
-	knot_dname_to_lower(c->zone);
-	knot_dname_to_str(c->zone_txt, c->zone, sizeof(c->zone_txt));
-	if (c->zone[0] == 0) {
-		return hs_conf_error(blk, err, errlen, "child: the root has no parent");
-	}
+	int ret;
 	const hs_conf_stmt_t *s = hs_conf_child(blk, "source");
 	if ((ret = hs_conf_addr(s, 0, 53, &c->source, err, errlen)) != 0) {
 		return ret;
@@ -119,7 +112,43 @@ static int ccfg_load(const agd_cfg_t *cfg, const hs_conf_stmt_t *blk, struct ccf
 		}
 		c->has_tsig = true;
 	}
-	s = hs_conf_child(blk, "key");
+	c->mode = HS_DELEG_DELTA;
+	if ((s = hs_conf_child(blk, "mode")) != NULL) {
+		unsigned m;
+		if ((ret = hs_conf_choice(s, 0, "delta|replace", &m, err, errlen)) != 0) {
+			return ret;
+		}
+		c->mode = m == 0 ? HS_DELEG_DELTA : HS_DELEG_REPLACE;
+	}
+	c->ttl = 3600;
+	c->refresh = 300;
+	c->bmin = HS_DELEG_BACKOFF_MIN;
+	c->bmax = 3600;
+	if ((ret = dur(blk, "ttl", 0, 86400 * 7, &c->ttl, err, errlen)) != 0 ||
+	    (ret = dur(blk, "refresh", 1, 86400, &c->refresh, err, errlen)) != 0 ||
+	    (ret = dur(blk, "backoff-min", 1, 3600, &c->bmin, err, errlen)) != 0 ||
+	    (ret = dur(blk, "backoff-max", 1, 86400, &c->bmax, err, errlen)) != 0) {
+		return ret;
+	}
+	return agd_ckey_cfg_load(cfg, blk, &c->kc, err, errlen);
+}
+
+static int ccfg_load(const agd_cfg_t *cfg, const hs_conf_stmt_t *blk, struct ccfg *c,
+                     char *err, size_t errlen)
+{
+	int ret = hs_conf_name(blk, 0, c->zone, err, errlen);
+	if (ret != 0) {
+		return ret;
+	}
+	knot_dname_to_lower(c->zone);
+	knot_dname_to_str(c->zone_txt, c->zone, sizeof(c->zone_txt));
+	if (c->zone[0] == 0) {
+		return hs_conf_error(blk, err, errlen, "child: the root has no parent");
+	}
+	if ((ret = agd_ccfg_opts_load(cfg, blk, c, err, errlen)) != 0) {
+		return ret;
+	}
+	const hs_conf_stmt_t *s = hs_conf_child(blk, "key");
 	char why[HS_KEY_WHY_SIZE] = "";
 	ret = hs_key_load(hs_conf_str(s, 0), &c->key, why, sizeof(why));
 	if (ret != 0) {
@@ -141,25 +170,6 @@ static int ccfg_load(const agd_cfg_t *cfg, const hs_conf_stmt_t *blk, struct ccf
 			return hs_conf_error(s, err, errlen, "parent: not an ancestor of the child");
 		}
 	}
-	c->mode = HS_DELEG_DELTA;
-	if ((s = hs_conf_child(blk, "mode")) != NULL) {
-		unsigned m;
-		if ((ret = hs_conf_choice(s, 0, "delta|replace", &m, err, errlen)) != 0) {
-			return ret;
-		}
-		c->mode = m == 0 ? HS_DELEG_DELTA : HS_DELEG_REPLACE;
-	}
-	c->ttl = 3600;
-	c->refresh = 300;
-	c->bmin = HS_DELEG_BACKOFF_MIN;
-	c->bmax = 3600;
-	if ((ret = dur(blk, "ttl", 0, 86400 * 7, &c->ttl, err, errlen)) != 0 ||
-	    (ret = dur(blk, "refresh", 1, 86400, &c->refresh, err, errlen)) != 0 ||
-	    (ret = dur(blk, "backoff-min", 1, 3600, &c->bmin, err, errlen)) != 0 ||
-	    (ret = dur(blk, "backoff-max", 1, 86400, &c->bmax, err, errlen)) != 0 ||
-	    (ret = agd_ckey_cfg_load(cfg, blk, &c->kc, err, errlen)) != 0) {
-		return ret;
-	}
 	if (asprintf(&c->told_path, "%s/deleg-%szone", cfg->state_dir, c->zone_txt) < 0) {
 		c->told_path = NULL;
 		return HS_ENOMEM;
@@ -175,16 +185,24 @@ int agd_child_cfg_load(const agd_cfg_t *cfg, agd_child_cfg_t **out, char *err, s
 	for (s = hs_conf_first(cfg->conf, "child"); s; s = hs_conf_next(s, "child")) {
 		n++;
 	}
-	if (n == 0) {
+	const hs_conf_stmt_t *all = hs_conf_first(cfg->conf, "children");
+	if (n == 0 && all == NULL) {
 		return 0;
 	}
 	agd_child_cfg_t *cc = calloc(1, sizeof(*cc));
-	if (cc == NULL || (cc->c = calloc(n, sizeof(*cc->c))) == NULL) {
+	if (cc == NULL || (cc->c = calloc(n + 1, sizeof(*cc->c))) == NULL) {
 		free(cc);
 		return HS_ENOMEM;
 	}
 	for (s = hs_conf_first(cfg->conf, "child"); s; s = hs_conf_next(s, "child")) {
 		int ret = ccfg_load(cfg, s, &cc->c[cc->n++], err, errlen);
+		if (ret != 0) {
+			agd_child_cfg_free(cc);
+			return ret;
+		}
+	}
+	if (all != NULL) {
+		int ret = agd_ctmpl_load(cfg, all, &cc->all, err, errlen);
 		if (ret != 0) {
 			agd_child_cfg_free(cc);
 			return ret;
@@ -721,13 +739,16 @@ int agd_child_start(uv_loop_t *loop, agd_child_cfg_t *cfg, const agd_cfg_t *acfg
 		return 0;
 	}
 	agd_child_t *ac = calloc(1, sizeof(*ac));
-	if (ac == NULL || (ac->ch = calloc(cfg->n, sizeof(*ac->ch))) == NULL) {
+	if (ac == NULL || (ac->ch = calloc(cfg->n + 1, sizeof(*ac->ch))) == NULL) {
 		free(ac);
 		agd_child_cfg_free(cfg);
 		return HS_ENOMEM;
 	}
 	ac->loop = loop;
 	ac->cfg = cfg;
+	ac->cap = cfg->n + 1;
+	ac->all = cfg->all;             /* moved */
+	cfg->all = NULL;
 	ac->resolver = acfg->resolver;
 	snprintf(ac->resolver_txt, sizeof(ac->resolver_txt), "%s", acfg->resolver_txt);
 	knot_dname_copy_lower(ac->identity, acfg->identity);
@@ -747,6 +768,7 @@ void agd_child_attach(agd_child_t *ac, const agd_zones_t *zones, const hs_peers_
 	if (ac != NULL) {
 		ac->zones = zones;
 		ac->peers = peers;
+		agd_children_sync(ac);
 	}
 }
 
@@ -777,5 +799,7 @@ void agd_child_stop(agd_child_t *ac)
 	}
 	free(ac->ch);
 	agd_child_cfg_free(ac->cfg);
+	agd_ctmpl_free(ac->all);
+	free(ac->warned);
 	free(ac);
 }

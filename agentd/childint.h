@@ -37,9 +37,18 @@ struct ccfg {
 	agd_ckey_cfg_t kc;                /* publish-key (childkey.c) */
 };
 
+/* The `children { }` block (children.c): the options every derived child
+ * takes (zone, key, parent and told_path unset in o), where the keys are. */
+struct ctmpl {
+	struct ccfg o;
+	char *key_dir;
+	char *state_dir;
+};
+
 struct agd_child_cfg {
 	size_t n;
 	struct ccfg *c;
+	struct ctmpl *all;              /* the children block, or NULL */
 };
 
 enum cstate {
@@ -73,6 +82,7 @@ struct child {
 	bool again;                     /* a NOTIFY came while busy: fetch again at once */
 	agd_ckey_t *kp;                 /* publish-key: our KEY to combinerd, or NULL */
 	bool key_served;                /* the source's last zone has our KEY at the apex */
+	bool derived;                   /* from the children block, not a child block */
 };
 
 struct agd_child {
@@ -84,9 +94,37 @@ struct agd_child {
 	uint32_t skew;
 	const agd_zones_t *zones;
 	const hs_peers_t *peers;
-	size_t n;
-	struct child **ch;
+	size_t n, cap;
+	struct child **ch;              /* room for cap */
+	struct ctmpl *all;              /* the children block (owned), or NULL */
+	bool recheck;                   /* after a reload: derive every child again */
+	size_t nwarned;
+	knot_dname_storage_t *warned;   /* zones whose missing key file was logged */
 };
+
+/* The options a child block and the children block share (source and its
+ * TSIG key, mode, ttl, refresh, backoff, publish-key) of BLK into C.
+ * HS_ECONF with "file:line: reason" in ERR, HS_ENOMEM. */
+int agd_ccfg_opts_load(const agd_cfg_t *cfg, const hs_conf_stmt_t *blk, struct ccfg *c,
+                       char *err, size_t errlen);
+
+/* children.c: the children block BLK into *out (NEW): its options, key-dir
+ * (it must be a readable directory). Errors as agd_ccfg_opts_load. */
+int agd_ctmpl_load(const agd_cfg_t *cfg, const hs_conf_stmt_t *blk, struct ctmpl **out,
+                   char *err, size_t errlen);
+void agd_ctmpl_free(struct ctmpl *t);
+/* A and B are the same children block (options, key-dir). Pure. */
+bool agd_ctmpl_equal(const struct ctmpl *a, const struct ctmpl *b);
+
+/*
+ * children.c: make the derived children of AC match its zones: one per
+ * zone of ac->zones that has no child block and a key file in key-dir
+ * (started), none for a zone that is gone or got a child block (stopped),
+ * none without a children block. A zone without a key file is logged once.
+ * With ac->recheck (set by a reload) every derived child is derived again
+ * and restarted when it differs (options, key file); recheck is cleared.
+ */
+void agd_children_sync(agd_child_t *ac);
 
 /* Free what C owns and zero it (a zeroed ccfg is fine). */
 void agd_ccfg_clear(struct ccfg *c);

@@ -61,6 +61,7 @@ const hs_conf_rule_t agd_conf_rules[] = {
 	  .kind = { HS_CONF_NAME }, .block = agd_ddns_parent_rules },
 	{ .keyword = "child", .flags = HS_CONF_UNIQUE, .min = 1, .max = 1,
 	  .kind = { HS_CONF_NAME }, .block = agd_ddns_child_rules },
+	{ .keyword = "children", .block = agd_ddns_children_rules },
 	{ .keyword = NULL }
 };
 

@@ -30,6 +30,16 @@
  * made it TRUSTED (after 3 x that many rounds without success the key is
  * marked "manual needed": KeyState 10).
  *
+ * Child role for every zone (children.c). A `children { }` block gives
+ * every zone agentd follows (agd_zones_t: from hsyncd or a `zone`
+ * statement) a child as if a `child ZONE { }` block existed with the
+ * block's options and the key key-dir/K<ZONE>.+<alg>+<tag>.private
+ * (agd_children_key_pick); a child block for the zone wins. These derived
+ * children live beside the others in agd_child_t; agd_ddns_zones() (called
+ * when a zone comes or goes) and agd_ddns_attach() start and stop them. A
+ * zone without a key file is logged once and skipped. A reload derives
+ * them all again: one whose options or key differ restarts.
+ *
  * Reload (SIGHUP, agd_ddns_reload() in ddnsreload.c): the blocks of the
  * new configuration are compared with the running ones, by zone. A block
  * added starts, one removed stops (what it has in flight is cancelled), a
@@ -70,6 +80,8 @@ struct agd_pcfg;
 /* Rules of the `parent ZONE { }` and `child ZONE { }` blocks (for agd_conf_rules). */
 extern const hs_conf_rule_t agd_ddns_parent_rules[];
 extern const hs_conf_rule_t agd_ddns_child_rules[];
+/* Rules of the `children { }` block (children.c). */
+extern const hs_conf_rule_t agd_ddns_children_rules[];
 
 /*
  * The parent blocks of CFG (checked: CFG's tree, resolver, state-dir and
@@ -136,6 +148,10 @@ void agd_ddns_attach(agd_ddns_t *d, const agd_zones_t *zones, const hs_peers_t *
 /* ZONE changed (a NOTIFY from hsyncd): a child block for it fetches now. */
 void agd_ddns_notify(agd_ddns_t *d, const knot_dname_t *zone);
 
+/* The zones attached (agd_ddns_attach) changed: one added, removed or its
+ * HSYNC changed. The children block starts and stops its derived children. */
+void agd_ddns_zones(agd_ddns_t *d);
+
 /*
  * A control-socket command, if it is one of ours (else NULL):
  *   trust                   the trust stores (JSON)
@@ -162,6 +178,19 @@ int agd_child_start(uv_loop_t *loop, agd_child_cfg_t *cfg, const struct agd_cfg 
 void agd_child_attach(agd_child_t *ac, const agd_zones_t *zones, const hs_peers_t *peers);
 void agd_child_notify(agd_child_t *ac, const knot_dname_t *zone);
 void agd_child_stop(agd_child_t *ac);
+/* The zones attached changed (agd_ddns_zones). */
+void agd_child_zones(agd_child_t *ac);
+
+/*
+ * The children block's key files (children.c), pure. NAME is a key file of
+ * ZONE_TXT (presentation form with the final dot, as dnssec-keygen names
+ * it): "K" ZONE_TXT "+" 3 digits "+" 5 digits ".private", the zone name
+ * compared case-insensitively.
+ */
+bool agd_children_key_name(const char *name, const char *zone_txt);
+/* The index in NAMES (N of them) of ZONE_TXT's key file; when there are
+ * several, the one whose name sorts first (strcmp); -1 when none. */
+int agd_children_key_pick(const char *const *names, size_t n, const char *zone_txt);
 
 /* ---- the child's SIG(0) KEY at its own apex (childkey.c), used by childd.c ----------
  *

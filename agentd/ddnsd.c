@@ -413,6 +413,13 @@ void agd_ddns_notify(agd_ddns_t *d, const knot_dname_t *zone)
 	}
 }
 
+void agd_ddns_zones(agd_ddns_t *d)
+{
+	if (d != NULL) {
+		agd_child_zones(d->child);
+	}
+}
+
 void agd_ddns_stop(agd_ddns_t *d)
 {
 	if (d == NULL) {

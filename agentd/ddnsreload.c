@@ -276,11 +276,12 @@ static int children_reload(agd_ddns_t *d, agd_child_cfg_t *cc, const agd_cfg_t *
 {
 	size_t nnew = cc != NULL ? cc->n : 0;
 	agd_child_t *ac = d->child;
-	if (ac == NULL && nnew == 0) {
+	if (ac == NULL && nnew == 0 && (cc == NULL || cc->all == NULL)) {
 		agd_child_cfg_free(cc);
 		return 0;
 	}
-	struct child **nch = calloc(nnew + 1, sizeof(*nch));
+	size_t ncap = nnew + (ac != NULL ? ac->n : 0) + 1;
+	struct child **nch = calloc(ncap, sizeof(*nch));
 	bool *kept = calloc((ac != NULL ? ac->n : 0) + 1, sizeof(*kept));
 	if (ac == NULL && nch != NULL && kept != NULL && (ac = calloc(1, sizeof(*ac))) != NULL) {
 		ac->loop = d->loop;
@@ -300,14 +301,35 @@ static int children_reload(agd_ddns_t *d, agd_child_cfg_t *cc, const agd_cfg_t *
 	struct child **och = ac->ch;
 	size_t on = ac->n;
 	ac->ch = nch;
+	ac->cap = ncap;
 	ac->n = 0;
 	int failed = 0;
+	/* the children block: its derived children are kept for now;
+	 * agd_children_sync (at agd_ddns_attach) derives them all again and
+	 * restarts those that differ, starts and stops the rest */
+	struct ctmpl *nall = cc != NULL ? cc->all : NULL;
+	if (cc != NULL) {
+		cc->all = NULL;
+	}
+	if (!agd_ctmpl_equal(ac->all, nall)) {
+		hs_log_notice("reload: children block %s", ac->all == NULL ? "added" :
+		              nall == NULL ? "removed" : "changed");
+	}
+	agd_ctmpl_free(ac->all);
+	ac->all = nall;
+	ac->recheck = true;
+	for (size_t j = 0; j < on; j++) {
+		if (och[j]->derived) {
+			ac->ch[ac->n++] = och[j];
+		}
+	}
 	for (size_t i = 0; i < nnew; i++) {
 		struct ccfg *c = &cc->c[i];
 		char zone[sizeof(c->zone_txt)];
 		memcpy(zone, c->zone_txt, sizeof(zone));
 		size_t j = 0;
-		while (j < on && (kept[j] || !knot_dname_is_equal(och[j]->c->zone, c->zone))) {
+		while (j < on && (kept[j] || och[j]->derived ||
+		                  !knot_dname_is_equal(och[j]->c->zone, c->zone))) {
 			j++;
 		}
 		const char *what = "added";
@@ -331,7 +353,7 @@ static int children_reload(agd_ddns_t *d, agd_child_cfg_t *cc, const agd_cfg_t *
 		       j < on ? "restarted" : "started");
 	}
 	for (size_t j = 0; j < on; j++) {
-		if (!kept[j]) {
+		if (!kept[j] && !och[j]->derived) {
 			hs_log(HS_LOG_NOTICE, och[j]->c->zone_txt, NULL,
 			       "reload: child block removed: stopped");
 			agd_child_one_stop(och[j]);

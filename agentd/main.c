@@ -218,6 +218,9 @@ static void apply_zone(struct agent *a, const knot_dname_t *zone, agd_src_t src,
 		hs_log_code(HS_LOG_ERROR, ret, ztxt, NULL, "zone table");
 		return;
 	}
+	if (old == NULL || !named) {
+		agd_ddns_zones(a->ddns);        /* a zone came or went: the children block */
+	}
 	if (!named) {
 		if (set_ignored(a, zone, true)) {
 			hs_log(HS_LOG_NOTICE, ztxt, NULL, "%s does not name our identity %s: zone ignored",

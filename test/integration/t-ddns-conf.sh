@@ -70,3 +70,27 @@ bad "${good_child/mode replace/publish-key maybe}" 9 "publish-key"
 { base; echo "${good_child/mode replace/publish-key no}"; } >"$W/pkno.conf"
 "$BIN/agentd" -n -f "$W/pkno.conf" || fail "publish-key no (no combinerd needed) refused"
 ok "publish-key: yes needs a combinerd statement with a key (file:line: reason); yes/no only"
+
+# the children block: the child role for every zone, keys from key-dir
+good_children='children {
+	source 127.0.0.1@5300 key pupd
+	key-dir "'$KD'"
+	mode replace
+	ttl 300
+}'
+{ base; echo "$good_children"; echo "$good_child"; } >"$W/children.conf"
+"$BIN/agentd" -n -f "$W/children.conf" || fail "a children block (and a child block) refused"
+: >"$W/plainfile"
+bad "${good_children/$KD/$W/nonexistent}" 8 "key-dir: $W/nonexistent: No such file or directory"
+bad "${good_children/$KD/$W/plainfile}" 8 "key-dir: $W/plainfile: Not a directory"
+bad "${good_children/key pupd/key nosuch}" 7 "source: key nosuch is in no tsig-key-file"
+bad "${good_children/127.0.0.1@5300/not-an-address}" 7 "source"
+bad "${good_children/mode replace/mode sideways}" 9 "mode"
+bad 'children {
+	source 127.0.0.1@5300
+}' 6 "key-dir"
+bad "${good_children/children/children all}" 6 "children"
+bad "${good_children/mode replace/publish-key yes}" 9 "publish-key yes needs a combinerd statement"
+bad "$good_children
+$good_children" 12 "children"
+ok "children block: key-dir must be a readable directory, source and its TSIG key checked (file:line: reason)"
