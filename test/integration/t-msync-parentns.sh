@@ -104,18 +104,20 @@ wait_for 20 grep -q 'example.com.: process: idle' "$W/agent_a.log" || fail "a's 
 
 # --- c joins ------------------------------------------------------------------------
 # poll: c's NS must reach the signers only after the parent has c's DS, and
-# the parent only after the signers (the child tells it what it serves)
+# the parent only after the sender's signer (a: the child tells the parent
+# what a's signer serves; b's signer may still be a moment behind, as
+# nothing makes the child role wait for every signer's NS RRset)
 owner_change 2 a b c
 n=0; T_SNS=; T_PNS=
 while :; do
 	s=0; p=0
-	ns_are "a b" "$NS_ABC" && s=1
+	ns_are "a" "$NS_ABC" && s=1
 	[ "$(ns_at_parent)" = "$NS_ABC" ] && p=1
 	if [ $s = 1 ] && [ -z "$T_SNS" ]; then
-		[ "$(ds_tags)" = "$DS_ABC" ] || fail "c's NS at the signers before the parent's DS has c's KSK: DS $(ds_tags)"
+		[ "$(ds_tags)" = "$DS_ABC" ] || fail "c's NS at signer a before the parent's DS has c's KSK: DS $(ds_tags)"
 		T_SNS=$(date +%s.%N)
 	fi
-	[ $p = 1 ] && [ -z "$T_SNS" ] && fail "c's NS at the parent before the signers serve it: $(ns_now)"
+	[ $p = 1 ] && [ -z "$T_SNS" ] && fail "c's NS at the parent before signer a serves it: $(ns_now)"
 	[ $p = 1 ] && { T_PNS=$(date +%s.%N); break; }
 	n=$((n + 1)); [ $n -lt 600 ] || { tail -20 "$W/pagent.log"; fail "join: NS $(ns_now) at named: $(ns_at_parent), DS $(ds_tags)"; }
 	sleep 0.1
@@ -124,7 +126,7 @@ keys_are "a b c" "$W/own.a" "$W/own.b" "$W/own.c" || fail "c's NS, but not every
 wait_for 10 ns_are "a b c" "$NS_ABC" || fail "c's NS at every signer: $(ns_now)"
 [ "$(ns_referral)" = "$NS_ABC" ] || fail "named's referral: $(ns_referral), wanted $NS_ABC"
 verify_all || fail "dnssec-verify with c's NS: $(cat "$W"/verify.*)"
-ok "c ON: DS ${DS_ABC% } at named, then NS $NS_ABC at every signer, then at named ($(python3 -c "print('%.1f' % ($T_PNS - $T_SNS))") s later); verifies"
+ok "c ON: DS ${DS_ABC% } at named, then NS $NS_ABC at signer a, then at named ($(python3 -c "print('%.1f' % ($T_PNS - $T_SNS))") s later); verifies"
 
 after_join() { sed -n '/example.com.: process: join agent-c.lab.: adding its keys/,$p' "$W/stamp_a.log"; }
 join_idle() { after_join | grep -q 'example.com.: process: idle'; }
@@ -161,9 +163,9 @@ cds_n() { [ "$(cds_tags a | wc -l)" = "$1" ] && [ "$(cds_tags b | wc -l)" = "$1"
 n=0; T_SNS=; T_PNS=; T_CDS2=; T_DS2=
 while :; do
 	t=$(date +%s.%N)
-	if [ -z "$T_SNS" ] && ns_are "a b" "$NS_AB"; then T_SNS=$t; fi
+	if [ -z "$T_SNS" ] && ns_are "a" "$NS_AB"; then T_SNS=$t; fi
 	if [ -z "$T_PNS" ] && [ "$(ns_at_parent)" = "$NS_AB" ]; then
-		[ -n "$T_SNS" ] || fail "the parent dropped c's NS before the signers: $(ns_now)"
+		[ -n "$T_SNS" ] || fail "the parent dropped c's NS before signer a: $(ns_now)"
 		T_PNS=$t
 	fi
 	if [ -z "$T_CDS2" ] && cds_n 2; then
@@ -194,7 +196,7 @@ python3 -c 'import sys
 p, c, w = map(float, sys.argv[1:])
 sys.exit(0 if c - p >= w - 0.3 else 1)' "$T_PNS" "$T_CDS2" "$WAIT" ||
 	fail "c's CDS left $(python3 -c "print('%.1f' % ($T_CDS2 - $T_PNS))") s after named dropped c's NS, NS-Wait is ${WAIT}s"
-ok "c OFF: NS $NS_AB at a and b, then at named; c's CDS $(python3 -c "print('%.1f' % ($T_CDS2 - $T_PNS))") s later (NS-Wait ${WAIT}s); DS ${DS_AB% }; c's keys $(python3 -c "print('%.1f' % ($T_GONE - $T_DS2))") s after the DS; verifies"
+ok "c OFF: NS $NS_AB at a, then at named; c's CDS $(python3 -c "print('%.1f' % ($T_CDS2 - $T_PNS))") s later (NS-Wait ${WAIT}s); DS ${DS_AB% }; c's keys $(python3 -c "print('%.1f' % ($T_GONE - $T_DS2))") s after the DS; verifies"
 
 after_leave() { sed -n '/example.com.: process: leave agent-c.lab.: NS removed/,$p' "$W/stamp_a.log"; }
 leave_idle() { after_leave | grep -q 'example.com.: process: idle'; }
