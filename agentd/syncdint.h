@@ -58,6 +58,9 @@ struct szone {
 	time_t resync;          /* a SYNC failed: send our part again then (0: no) */
 	unsigned resync_n;      /* failures in a row (backs off to 64 s) */
 	struct agd_pns *pns;    /* the parent NS look-up in flight (syncpns.c), or NULL */
+	bool pns_known;         /* pns_parent's server pns_server told the last time: */
+	knot_dname_storage_t pns_parent;        /* ask it first, without finding it again */
+	struct sockaddr_storage pns_server;
 	char last_status[512];
 };
 

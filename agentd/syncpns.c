@@ -6,8 +6,10 @@
  * A and AAAA through the resolver (port 53); then ZONE NS without
  * recursion to one server after the other until one tells (agentd/pns.h).
  * The NS found (or NULL: no delegation) goes to hs_proc_parent_ns(); when
- * nothing is learned the process asks again at its next poll. One look-up
- * per zone at a time. Every step is logged at info level.
+ * nothing is learned the process asks again at its next poll. The server
+ * that told is remembered: the next poll asks it first, and only when it
+ * does not tell is the parent found again. One look-up per zone at a
+ * time. Every step is logged at info level.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,11 +44,27 @@ struct agd_pns {
 	knot_dname_storage_t parent;
 	char ptxt[KNOT_DNAME_TXT_MAXLEN + 1];
 	bool configured;                /* addresses from parent-nameserver */
+	bool remembered;                /* asking the server that told last time */
 	knot_dname_storage_t names[PNS_MAX_NAMES];
 	size_t nnames, name;            /* the parent's NS names; the one in use */
 	struct sockaddr_storage addrs[PNS_MAX_ADDRS];
 	size_t naddrs, next;            /* addresses of that name (or configured); next to ask */
 };
+
+/* The NS names of NS as one line of text into BUF. */
+static const char *ns_list(const knot_rrset_t *ns, char *buf, size_t size)
+{
+	size_t o = 0;
+	buf[0] = '\0';
+	knot_rdata_t *rd = ns != NULL ? ns->rrs.rdata : NULL;
+	for (uint16_t i = 0; ns != NULL && i < ns->rrs.count && o < size; i++, rd = knot_rdataset_next(rd)) {
+		char t[KNOT_DNAME_TXT_MAXLEN + 1];
+		knot_dname_to_str(t, knot_ns_name(rd), sizeof(t));
+		int n = snprintf(buf + o, size - o, "%s%s", o ? " " : "", t);
+		o += n > 0 ? (size_t)n : 0;
+	}
+	return buf;
+}
 
 static void pns_free(struct agd_pns *l)
 {
@@ -103,6 +121,7 @@ static int ask(struct agd_pns *l, const knot_dname_t *qname, uint16_t qtype,
 }
 
 static void next_name(struct agd_pns *l);
+static void find_parent(struct agd_pns *l);
 
 /* The next address of the parent's servers; the next NS name when none is left. */
 static void next_addr(struct agd_pns *l)
@@ -115,6 +134,13 @@ static void next_addr(struct agd_pns *l)
 			return;
 		}
 		hs_log_code(HS_LOG_INFO, ret, l->z->txt, NULL, "parent NS: query to %s not sent", l->to);
+	}
+	if (l->remembered) {
+		hs_log(HS_LOG_INFO, l->z->txt, NULL, "parent NS: %s at %s no longer tells; finding "
+		       "the parent's servers again", l->ptxt, l->to);
+		l->z->pns_known = false;
+		find_parent(l);
+		return;
 	}
 	if (l->configured) {
 		fail(l, "no parent-nameserver of %s told", l->ptxt);
@@ -175,40 +201,30 @@ static void have_names(struct agd_pns *l, const knot_pkt_t *p)
 		fail(l, "resolver %s has no NS for %s", l->to, l->ptxt);
 		return;
 	}
-	char list[512] = "";
-	size_t o = 0;
+	char list[512];
 	knot_rdata_t *rd = rr.rrs.rdata;
 	for (uint16_t i = 0; i < rr.rrs.count && l->nnames < PNS_MAX_NAMES; i++, rd = knot_rdataset_next(rd)) {
 		knot_dname_copy_lower(l->names[l->nnames++], knot_ns_name(rd));
-		char t[KNOT_DNAME_TXT_MAXLEN + 1];
-		knot_dname_to_str(t, knot_ns_name(rd), sizeof(t));
-		if (o < sizeof(list)) {
-			int n = snprintf(list + o, sizeof(list) - o, "%s%s", o ? " " : "", t);
-			o += n > 0 ? (size_t)n : 0;
-		}
 	}
-	knot_rdataset_clear(&rr.rrs, NULL);
 	hs_log(HS_LOG_INFO, l->z->txt, NULL, "parent NS: the parent zone is %s, its servers %s "
-	       "(resolver %s)", l->ptxt, list, l->to);
+	       "(resolver %s)", l->ptxt, ns_list(&rr, list, sizeof(list)), l->to);
+	knot_rdataset_clear(&rr.rrs, NULL);
 	l->name = 0;
 	next_name(l);
 }
 
 static void done(struct agd_pns *l, knot_rrset_t *ns, hs_pns_kind_t kind)
 {
-	char list[512] = "";
-	size_t o = 0;
-	knot_rdata_t *rd = ns != NULL ? ns->rrs.rdata : NULL;
-	for (uint16_t i = 0; ns != NULL && i < ns->rrs.count && o < sizeof(list); i++, rd = knot_rdataset_next(rd)) {
-		char t[KNOT_DNAME_TXT_MAXLEN + 1];
-		knot_dname_to_str(t, knot_ns_name(rd), sizeof(t));
-		int n = snprintf(list + o, sizeof(list) - o, "%s%s", o ? " " : "", t);
-		o += n > 0 ? (size_t)n : 0;
-	}
+	char list[512];
 	hs_log(HS_LOG_INFO, l->z->txt, NULL, "parent NS: %s at %s (%s, no recursion): %s%s%s",
-	       l->ptxt, l->to, hs_pns_kind_name(kind), ns != NULL ? "NS " : "none", list,
+	       l->ptxt, l->to, hs_pns_kind_name(kind), ns != NULL ? "NS " : "none",
+	       ns_list(ns, list, sizeof(list)),
 	       kind == HS_PNS_ANSWER ? " (the server is authoritative for the zone too)" : "");
 	struct szone *z = l->z;
+	/* next poll: this server first */
+	z->pns_known = true;
+	knot_dname_copy_lower(z->pns_parent, l->parent);
+	z->pns_server = l->addrs[l->next - 1];
 	int ret = hs_proc_parent_ns(z->proc, ns, time(NULL));
 	if (ret < 0) {
 		hs_log_code(HS_LOG_WARNING, ret, z->txt, NULL, "parent NS for the process");
@@ -322,10 +338,28 @@ void agd_syncd_parent_ns(agd_syncd_t *sd, struct szone *z)
 	}
 	l->sd = sd;
 	l->z = z;
-	l->step = P_DS;
 	z->pns = l;
-	const agd_cfg_t *cfg = CFG(sd);
-	int ret = ask(l, z->name, KNOT_RRTYPE_DS, (const struct sockaddr *)&cfg->resolver, true);
+	if (z->pns_known) {
+		l->remembered = true;
+		memcpy(l->parent, z->pns_parent, knot_dname_size(z->pns_parent));
+		knot_dname_to_str(l->ptxt, l->parent, sizeof(l->ptxt));
+		l->addrs[0] = z->pns_server;
+		l->naddrs = 1;
+		next_addr(l);
+		return;
+	}
+	find_parent(l);
+}
+
+/* From the start: the parent zone from ZONE DS through the resolver. */
+static void find_parent(struct agd_pns *l)
+{
+	const agd_cfg_t *cfg = CFG(l->sd);
+	l->remembered = false;
+	l->naddrs = l->next = 0;
+	l->nnames = l->name = 0;
+	l->step = P_DS;
+	int ret = ask(l, l->z->name, KNOT_RRTYPE_DS, (const struct sockaddr *)&cfg->resolver, true);
 	if (ret != 0) {
 		fail(l, "DS query to resolver %s not sent: %s", cfg->resolver_txt, hs_strerror(ret));
 	}
