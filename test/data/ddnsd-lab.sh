@@ -11,7 +11,8 @@
 #             other.parent.example, unsigned, with the KEY $OKEY (tag 11861)
 #             (port $P_KNOT)
 #   unbound   validating resolver (port $P_UB), the child's KSK as trust
-#             anchor, stubs to knotd for both children
+#             anchor, stubs to knotd for both children (unbound_start
+#             parent: also parent.example.'s KSK and a stub to named)
 #   agentd    parent role for parent.example on $P_RECV (its own agent
 #             listener on $P_AGENT), trust store $W/state/trust.json
 #
@@ -189,35 +190,17 @@ EOF
 }
 
 unbound_start() {
-	cat >"$W/unbound.conf" <<EOF
-server:
-    interface: 127.0.0.1
-    port: $P_UB
-    do-ip6: no
-    do-not-query-localhost: no
-    username: ""
-    chroot: ""
-    directory: "$W"
-    pidfile: ""
-    use-syslog: no
-    logfile: ""
-    verbosity: 1
-    module-config: "validator iterator"
-    qname-minimisation: no
-    outgoing-port-avoid: 10000-32767
-    trust-anchor-file: "$W/anchor.key"
-    ${UB_EXTRA:-}
-    domain-insecure: "other.parent.example."
-    cache-max-ttl: 1
-    cache-max-negative-ttl: 1
-stub-zone:
-    name: "child.parent.example."
-    stub-addr: 127.0.0.1@$P_KNOT
-stub-zone:
-    name: "other.parent.example."
-    stub-addr: 127.0.0.1@$P_KNOT
-${UB_STUBS:-}
-EOF
+	local extra="" stub=""
+	if [ "${1:-}" = parent ]; then
+		extra="trust-anchor-file: \"$W/parent-anchor.key\""
+		stub="parent.example.=127.0.0.1@$P_NAMED"
+	fi
+	unbound_conf "$W/unbound.conf" "$P_UB" "trust-anchor-file: \"$W/anchor.key\"
+$extra
+domain-insecure: \"other.parent.example.\"
+cache-max-ttl: 1
+cache-max-negative-ttl: 1" "child.parent.example.=127.0.0.1@$P_KNOT" \
+		"other.parent.example.=127.0.0.1@$P_KNOT" ${stub:+"$stub"}
 	bg unbound unbound -d -c "$W/unbound.conf"
 	wait_for 10 kdig +time=1 +retry=0 @127.0.0.1 -p "$P_UB" child.parent.example. SOA ||
 		fail "unbound did not start: $(tail "$W/unbound.log")"

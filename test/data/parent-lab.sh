@@ -17,6 +17,10 @@
 #                       and pagent.log). Sets P_NAMED P_RECV JP, PKEY (the
 #                       receiver's key), CKEY (the child's key, not yet known
 #                       to the parent), CTAG (its key tag)
+#   parent_agents NSWAIT X...   the providers' agents' configurations
+#                       (msync_agent) with waits of $WAIT s (NS-Wait NSWAIT s),
+#                       parent-poll 1s, the resolver $JP and com.'s server as
+#                       their parent-nameserver
 #   parent_child X [LINES]   a child block for example.com. in agent X's
 #                       configuration (key CKEY, source signer X), LINES added
 #   pctl CMD...         a command on the parent agentd's control socket
@@ -97,6 +101,21 @@ cache-max-negative-ttl: 1" "lab.=127.0.0.1@$KP" "com.=127.0.0.1@$P_NAMED" \
 	kdig +dnssec @127.0.0.1 -p "$JP" example._dsync.com. TYPE66 | grep -qi 'flags:.* ad;' || fail "DSYNC does not validate"
 	bg pagent "$BIN/agentd" -f "$W/parent.conf"
 	wait_for 10 grep -q "UPDATE receiver on" "$W/pagent.log" || fail "parent agentd: $(tail "$W/pagent.log")"
+}
+
+parent_agents() {
+	local nsw=$1 x
+	shift
+	UP=$JP
+	for x in "$@"; do
+		msync_agent "$x"
+		sed -i "s/dnskey-wait 0; ds-wait 0; ns-wait 0; parent-poll 2s/dnskey-wait ${WAIT}s; ds-wait ${WAIT}s; ns-wait ${nsw}s; parent-poll 1s/" "$W/$x.conf"
+		grep -q "ds-wait ${WAIT}s; ns-wait ${nsw}s; parent-poll 1s" "$W/$x.conf" || fail "waits not set in $x.conf"
+		# the parent's NS is read at com.'s server (no recursion), which listens
+		# on $P_NAMED, not on port 53 of the address its NS name has
+		echo "parent-nameserver com 127.0.0.1@$P_NAMED" >>"$W/$x.conf"
+		"$BIN/agentd" -n -f "$W/$x.conf" || fail "agentd -n $x.conf (parent-nameserver)"
+	done
 }
 
 parent_child() {

@@ -18,11 +18,7 @@ C=child.parent.example.
 ddnsd_conf
 named_start signed
 knot_start
-UB_EXTRA="trust-anchor-file: \"$W/parent-anchor.key\""
-UB_STUBS="stub-zone:
-    name: \"parent.example.\"
-    stub-addr: 127.0.0.1@$P_NAMED"
-unbound_start
+unbound_start parent   # also validates parent.example. (signed at named)
 kdig +dnssec @127.0.0.1 -p "$P_UB" child._dsync.parent.example. TYPE66 | grep -q 'Flags:.* ad' ||
 	fail "the DSYNC wildcard does not validate: $(kdig +dnssec @127.0.0.1 -p "$P_UB" child._dsync.parent.example. TYPE66)"
 ddnsd_start

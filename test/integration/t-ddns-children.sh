@@ -30,11 +30,7 @@ knotc -s "$W/knot/knot.sock" reload >/dev/null || fail "knotc reload"
 oxfr() { kdig +norec @127.0.0.1 -p "$P_KNOT" other.parent.example. AXFR | grep -q 'IN[[:space:]]*SOA'; }
 wait_for 10 oxfr ||
 	fail "knotd does not transfer other.parent.example"
-UB_EXTRA="trust-anchor-file: \"$W/parent-anchor.key\""
-UB_STUBS="stub-zone:
-    name: \"parent.example.\"
-    stub-addr: 127.0.0.1@$P_NAMED"
-unbound_start
+unbound_start parent   # also validates parent.example. (signed at named)
 ddnsd_start
 
 since() { tail -n +"$(($2 + 1))" "$W/$1.log" | grep -F -- "$3"; }

@@ -145,11 +145,7 @@ keyat() { kdig +short +norec @127.0.0.1 -p "$1" $C KEY; }
 # the parent side of the lab: named (signed, DSYNC), unbound, agentd receiver
 ddnsd_conf
 named_start signed
-UB_EXTRA="trust-anchor-file: \"$W/parent-anchor.key\""
-UB_STUBS="stub-zone:
-    name: \"parent.example.\"
-    stub-addr: 127.0.0.1@$P_NAMED"
-unbound_start
+unbound_start parent   # also validates parent.example. (signed at named)
 ddnsd_start
 S0=$(serial)
 

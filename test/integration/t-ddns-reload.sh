@@ -24,11 +24,7 @@ C=child.parent.example.
 ddnsd_conf
 named_start signed
 knot_start
-UB_EXTRA="trust-anchor-file: \"$W/parent-anchor.key\""
-UB_STUBS="stub-zone:
-    name: \"parent.example.\"
-    stub-addr: 127.0.0.1@$P_NAMED"
-unbound_start
+unbound_start parent   # also validates parent.example. (signed at named)
 ddnsd_start
 
 # a second primary for parent.example (unsigned copy), used after (b)

@@ -30,16 +30,7 @@ parent_start a b
 ok "com. signed at named with example.com.'s DS (a, b) and DSYNC; resolver validates the chain; parent receiver up"
 
 # --- the providers' agents; a tells the parent -------------------------------------
-UP=$JP
-for x in a b c; do
-	msync_agent "$x"
-	sed -i "s/dnskey-wait 0; ds-wait 0; ns-wait 0; parent-poll 2s/dnskey-wait ${WAIT}s; ds-wait ${WAIT}s; ns-wait 0; parent-poll 1s/" "$W/$x.conf"
-	grep -q "ds-wait ${WAIT}s" "$W/$x.conf" || fail "waits not set in $x.conf"
-	# the parent's NS is read at com.'s server (no recursion), which listens
-	# on $P_NAMED, not on port 53 of the address its NS name has
-	echo "parent-nameserver com 127.0.0.1@$P_NAMED" >>"$W/$x.conf"
-	"$BIN/agentd" -n -f "$W/$x.conf" || fail "agentd -n $x.conf (parent-nameserver)"
-done
+parent_agents 0 a b c
 parent_child a
 stamp_agent a   # $W/stamp_a.log: a's log lines with the time each was seen
 for x in a b c; do agent_start "$x"; done

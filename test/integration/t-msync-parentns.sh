@@ -35,16 +35,7 @@ parent_start a b
 [ "$(ns_at_parent)" = "ns1.owner.test." ] || fail "initial NS at named: $(ns_at_parent)"
 ok "com. at named delegates example.com. to ns1.owner.test. with the DS of a and b; parent receiver up"
 
-UP=$JP
-for x in a b c; do
-	msync_agent "$x"
-	sed -i "s/dnskey-wait 0; ds-wait 0; ns-wait 0; parent-poll 2s/dnskey-wait ${WAIT}s; ds-wait ${WAIT}s; ns-wait ${WAIT}s; parent-poll 1s/" "$W/$x.conf"
-	grep -q "ns-wait ${WAIT}s; parent-poll 1s" "$W/$x.conf" || fail "waits not set in $x.conf"
-	# the parent's NS is read at com.'s server (no recursion), which listens
-	# on $P_NAMED, not on port 53 of the address its NS name has
-	echo "parent-nameserver com 127.0.0.1@$P_NAMED" >>"$W/$x.conf"
-	"$BIN/agentd" -n -f "$W/$x.conf" || fail "agentd -n $x.conf (parent-nameserver)"
-done
+parent_agents ${WAIT} a b c
 # replace: the first UPDATE must also remove the NS the delegation had before
 # (ns1.owner.test.), which delta mode never told the parent and so never
 # deletes. backoff-max 5s: the receiver refuses an UPDATE whose NS its
