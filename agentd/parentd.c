@@ -15,6 +15,7 @@
 #include "agentd/agentd.h"
 #include "agentd/ddns.h"
 #include "agentd/parent.h"
+#include "agentd/resolve.h"
 #include "agentd/trust.h"
 #include "common/log.h"
 #include "common/net.h"
@@ -308,24 +309,14 @@ static void dnskey_cb(int err, const uint8_t *msg, size_t len, void *arg)
 		job_refuse(j, KNOT_RCODE_SERVFAIL, "%s", "malformed answer to the DNSKEY look-up");
 		return;
 	}
-	/* a parsed packet has one rrset per RR: gather the DNSKEY RRset */
+	/* the DNSKEY RRset counts only validated */
 	knot_rrset_t keys;
-	knot_rrset_init(&keys, j->r.child, KNOT_RRTYPE_DNSKEY, KNOT_CLASS_IN, 0);
+	knot_rrset_init_empty(&keys);
 	const knot_rrset_t *dnskey = NULL;
 	uint8_t rc = knot_wire_get_rcode(msg);
 	if (knot_wire_get_ad(msg) && rc == KNOT_RCODE_NOERROR) {
-		const knot_pktsection_t *an = knot_pkt_section(a, KNOT_ANSWER);
-		for (uint16_t i = 0; i < an->count; i++) {
-			const knot_rrset_t *rr = knot_pkt_rr(an, i);
-			if (rr->type != KNOT_RRTYPE_DNSKEY || !knot_dname_is_case_equal(rr->owner, j->r.child)) {
-				continue;
-			}
-			knot_rdata_t *rd = rr->rrs.rdata;
-			for (uint16_t k = 0; k < rr->rrs.count; k++, rd = knot_rdataset_next(rd)) {
-				if (knot_rdataset_add(&keys.rrs, rd, NULL) == 0) {
-					dnskey = &keys;
-				}
-			}
+		if (hs_resolve_answer(a, j->r.child, KNOT_RRTYPE_DNSKEY, &keys) == HS_EOK) {
+			dnskey = &keys;
 		}
 	} else if (rc != KNOT_RCODE_NOERROR && rc != KNOT_RCODE_NXDOMAIN) {
 		knot_pkt_free(a);
