@@ -30,25 +30,17 @@
 #define CH_TIMEOUT_MS 3000
 #define CH_BUF 65535
 
-static const hs_conf_opt_t source_opts[] = {
+const hs_conf_opt_t agd_child_source_opts[] = {
 	{ .name = "port", .kind = HS_CONF_PORT },
 	{ .name = "key", .kind = HS_CONF_NAME },
 	{ .name = NULL }
 };
 
 const hs_conf_rule_t agd_ddns_child_rules[] = {
-	{ .keyword = "source", .flags = HS_CONF_REQUIRED, .min = 1, .max = 1,
-	  .kind = { HS_CONF_ADDR }, .opts = source_opts },
+	AGD_CHILD_RULES,
 	{ .keyword = "key", .flags = HS_CONF_REQUIRED, .min = 1, .max = 1,
 	  .kind = { HS_CONF_STRING } },
 	{ .keyword = "parent", .min = 1, .max = 1, .kind = { HS_CONF_NAME } },
-	{ .keyword = "mode", .min = 1, .max = 1, .kind = { HS_CONF_CHOICE },
-	  .choices = "delta|replace" },
-	{ .keyword = "ttl", .min = 1, .max = 1, .kind = { HS_CONF_DURATION } },
-	{ .keyword = "refresh", .min = 1, .max = 1, .kind = { HS_CONF_DURATION } },
-	{ .keyword = "backoff-min", .min = 1, .max = 1, .kind = { HS_CONF_DURATION } },
-	{ .keyword = "backoff-max", .min = 1, .max = 1, .kind = { HS_CONF_DURATION } },
-	{ .keyword = "publish-key", .min = 1, .max = 1, .kind = { HS_CONF_BOOL } },
 	{ .keyword = NULL }
 };
 

@@ -105,6 +105,20 @@ struct agd_child {
 /* The options a child block and the children block share (source and its
  * TSIG key, mode, ttl, refresh, backoff, publish-key) of BLK into C.
  * HS_ECONF with "file:line: reason" in ERR, HS_ENOMEM. */
+/* The options a child block and the children block share (the rules of
+ * agd_ccfg_opts_load), as entries of a rule table. */
+extern const hs_conf_opt_t agd_child_source_opts[];
+#define AGD_CHILD_RULES \
+	{ .keyword = "source", .flags = HS_CONF_REQUIRED, .min = 1, .max = 1, \
+	  .kind = { HS_CONF_ADDR }, .opts = agd_child_source_opts }, \
+	{ .keyword = "mode", .min = 1, .max = 1, .kind = { HS_CONF_CHOICE }, \
+	  .choices = "delta|replace" }, \
+	{ .keyword = "ttl", .min = 1, .max = 1, .kind = { HS_CONF_DURATION } }, \
+	{ .keyword = "refresh", .min = 1, .max = 1, .kind = { HS_CONF_DURATION } }, \
+	{ .keyword = "backoff-min", .min = 1, .max = 1, .kind = { HS_CONF_DURATION } }, \
+	{ .keyword = "backoff-max", .min = 1, .max = 1, .kind = { HS_CONF_DURATION } }, \
+	{ .keyword = "publish-key", .min = 1, .max = 1, .kind = { HS_CONF_BOOL } }
+
 int agd_ccfg_opts_load(const agd_cfg_t *cfg, const hs_conf_stmt_t *blk, struct ccfg *c,
                        char *err, size_t errlen);
 

@@ -20,24 +20,10 @@
 #include "common/log.h"
 #include "libhsync/error.h"
 
-static const hs_conf_opt_t source_opts[] = {
-	{ .name = "port", .kind = HS_CONF_PORT },
-	{ .name = "key", .kind = HS_CONF_NAME },
-	{ .name = NULL }
-};
-
 const hs_conf_rule_t agd_ddns_children_rules[] = {
-	{ .keyword = "source", .flags = HS_CONF_REQUIRED, .min = 1, .max = 1,
-	  .kind = { HS_CONF_ADDR }, .opts = source_opts },
+	AGD_CHILD_RULES,
 	{ .keyword = "key-dir", .flags = HS_CONF_REQUIRED, .min = 1, .max = 1,
 	  .kind = { HS_CONF_STRING } },
-	{ .keyword = "mode", .min = 1, .max = 1, .kind = { HS_CONF_CHOICE },
-	  .choices = "delta|replace" },
-	{ .keyword = "ttl", .min = 1, .max = 1, .kind = { HS_CONF_DURATION } },
-	{ .keyword = "refresh", .min = 1, .max = 1, .kind = { HS_CONF_DURATION } },
-	{ .keyword = "backoff-min", .min = 1, .max = 1, .kind = { HS_CONF_DURATION } },
-	{ .keyword = "backoff-max", .min = 1, .max = 1, .kind = { HS_CONF_DURATION } },
-	{ .keyword = "publish-key", .min = 1, .max = 1, .kind = { HS_CONF_BOOL } },
 	{ .keyword = NULL }
 };
 
